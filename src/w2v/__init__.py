@@ -1,0 +1,1 @@
+"""w2v: word2vec, done right, in PyTorch."""
