@@ -1,0 +1,147 @@
+"""From encoded ids to index batches: subsampling, (reduced) windows, centre/context pairs.
+
+Everything here is vectorised numpy over a chunk of whole sentences; randomness comes from a
+generator seeded by (seed, epoch, chunk), so any chunk of any epoch can be rebuilt exactly,
+which is what makes resuming in the middle of an epoch exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+CHUNK_TOKENS = 1 << 18
+
+
+@dataclass
+class Batch:
+    """Consecutive centre words of one chunk with all of their context words.
+
+    ``contexts[p]`` is a context word of ``centers[owner[p]]``; ``words`` is how many corpus
+    tokens (before subsampling) the batch accounts for, which drives the learning-rate
+    schedule and words/s.
+    """
+
+    centers: torch.Tensor  # (N,) int64 word ids
+    contexts: torch.Tensor  # (P,) int64 word ids
+    owner: torch.Tensor  # (P,) int64 positions in centers
+    words: int
+
+    def to(self, device: torch.device) -> Batch:
+        if device.type == "cpu":
+            return self
+        return Batch(
+            self.centers.to(device, non_blocking=True),
+            self.contexts.to(device, non_blocking=True),
+            self.owner.to(device, non_blocking=True),
+            self.words,
+        )
+
+
+def chunk_bounds(offsets: np.ndarray, chunk_tokens: int = CHUNK_TOKENS) -> np.ndarray:
+    """Sentence indices cutting the corpus into chunks of about ``chunk_tokens`` tokens.
+
+    Chunks hold whole sentences, since windows never cross a sentence boundary.
+    """
+    n_sentences = len(offsets) - 1
+    targets = np.arange(chunk_tokens, int(offsets[-1]), chunk_tokens)
+    cuts = np.searchsorted(offsets, targets, side="left")
+    return np.unique(np.concatenate([[0], cuts, [n_sentences]])).astype(np.int64)
+
+
+def window_pairs(
+    sentence_of: np.ndarray, reach: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (centre position, context position) pairs, grouped by centre in order.
+
+    A context is within ``reach[i]`` (<= window) positions of centre ``i`` and in the same
+    sentence. Returns two int64 arrays of equal length.
+    """
+    n = len(sentence_of)
+    shifts = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
+    pos = np.arange(n)[:, None] + shifts[None, :]
+    inside = (pos >= 0) & (pos < n)
+    np.clip(pos, 0, max(n - 1, 0), out=pos)
+    valid = inside & (np.abs(shifts)[None, :] <= reach[:, None])
+    valid &= sentence_of[pos] == sentence_of[:, None]
+    centre, column = np.nonzero(valid)
+    return centre, pos[centre, column]
+
+
+class BatchMaker:
+    """Cuts one epoch of an encoded corpus into reproducible batches."""
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        offsets: np.ndarray,
+        keep_prob: np.ndarray,
+        *,
+        window: int,
+        shrink_windows: bool,
+        batch_size: int,
+        seed: int,
+        chunk_tokens: int = CHUNK_TOKENS,
+    ) -> None:
+        self.ids = ids
+        self.offsets = offsets
+        self.keep_prob = keep_prob
+        self.subsample = bool((keep_prob < 1).any())
+        self.window = window
+        self.shrink_windows = shrink_windows
+        self.batch_size = batch_size
+        self.seed = seed
+        self.bounds = chunk_bounds(offsets, chunk_tokens)
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.bounds) - 1
+
+    def chunk_batches(self, epoch: int, chunk: int) -> list[Batch]:
+        rng = np.random.default_rng([self.seed, epoch, chunk])
+        s0, s1 = int(self.bounds[chunk]), int(self.bounds[chunk + 1])
+        start, stop = int(self.offsets[s0]), int(self.offsets[s1])
+        tokens = np.asarray(self.ids[start:stop], dtype=np.int64)
+        lengths = np.diff(self.offsets[s0 : s1 + 1])
+        sentence_of = np.repeat(np.arange(s1 - s0), lengths)
+        position = np.arange(len(tokens))
+        if self.subsample:
+            kept = rng.random(len(tokens)) < self.keep_prob[tokens]
+            tokens, sentence_of, position = tokens[kept], sentence_of[kept], position[kept]
+        if self.shrink_windows:
+            reach = rng.integers(1, self.window + 1, size=len(tokens))
+        else:
+            reach = np.full(len(tokens), self.window)
+        centre, context = window_pairs(sentence_of, reach, self.window)
+        context_ids = tokens[context]
+
+        batches = []
+        n = len(tokens)
+        starts = np.arange(0, n, self.batch_size)
+        pair_starts = np.searchsorted(centre, starts)
+        pair_stops = np.append(pair_starts[1:], len(centre))
+        done = 0
+        for k, (first, p0, p1) in enumerate(zip(starts, pair_starts, pair_stops, strict=True)):
+            last = min(first + self.batch_size, n)
+            # The last batch also accounts for tokens dropped after its last centre word.
+            words_through = stop - start if k == len(starts) - 1 else int(position[last - 1]) + 1
+            batches.append(
+                Batch(
+                    torch.from_numpy(tokens[first:last]),
+                    torch.from_numpy(context_ids[p0:p1]),
+                    torch.from_numpy(centre[p0:p1] - first),
+                    words_through - done,
+                )
+            )
+            done = words_through
+        if not batches:  # every token of the chunk was subsampled away
+            empty = torch.empty(0, dtype=torch.int64)
+            batches.append(Batch(empty, empty, empty, stop - start))
+        return batches
+
+    def epoch(self, epoch: int, first_chunk: int = 0) -> Iterator[tuple[int, list[Batch]]]:
+        for chunk in range(first_chunk, self.n_chunks):
+            yield chunk, self.chunk_batches(epoch, chunk)

@@ -1,0 +1,322 @@
+"""The ``w2v`` command: parses, calls the library, prints. Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import types
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import config as config_module
+from .config import PRESETS, TrainConfig, build_config, read_config_file
+from .errors import W2VError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- train flags, generated from TrainConfig ---------------------------------------------------
+
+
+def _plain_type(hint: Any) -> Any:
+    if isinstance(hint, types.UnionType):
+        return next(t for t in typing.get_args(hint) if t is not type(None))
+    return hint
+
+
+def add_config_flags(parser: argparse.ArgumentParser, only: set[str] | None = None) -> None:
+    """One flag per TrainConfig field, same name; default None means 'not given'."""
+    hints = typing.get_type_hints(TrainConfig)
+    for f in dataclasses.fields(TrainConfig):
+        if only is not None and f.name not in only:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        kind = _plain_type(hints[f.name])
+        default = "word2vec's/gensim's" if f.name == "alpha" else f.default
+        help_text = f"{f.metadata['help']} (default: {default})"
+        if kind is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            parser.add_argument(
+                flag,
+                type=kind,
+                default=None,
+                choices=f.metadata["choices"],
+                metavar=None if f.metadata["choices"] else f.name.upper(),
+                help=help_text,
+            )
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Defaults < preset < config file < flags."""
+    values: dict[str, Any] = {}
+    preset = args.preset
+    if args.config:
+        from_file = read_config_file(args.config)
+        preset = preset or from_file.pop("preset", None)
+        from_file.pop("preset", None)
+        values.update(from_file)
+    values.update(given_flags(args))
+    return build_config(preset, **values)
+
+
+def given_flags(args: argparse.Namespace) -> dict[str, Any]:
+    names = config_module.field_names()
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .progress import ProgressBar
+    from .run import Run, prepare_run_dir, resume
+    from .train import TrainingInterrupted
+
+    callbacks = [] if args.quiet else [ProgressBar()]
+    try:
+        if args.resume:
+            extra = set(given_flags(args)) - {"device", "threads"}
+            if args.corpus or args.config or args.preset or extra:
+                raise W2VError(
+                    "--resume continues a run with its own corpus and settings; "
+                    "only --device, --threads and --quiet may be given with it"
+                )
+            run_dir = Path(args.resume)
+            say(args, f"resuming {run_dir}")
+            resume(run_dir, callbacks=callbacks, device=args.device, threads=args.threads)
+            say(args, f"done; vectors in {run_dir}")
+            return 0
+        cfg = config_from_args(args)
+        corpus = None if args.corpus is None else args.corpus
+        run_dir = prepare_run_dir(args.output, args.overwrite)
+        run = Run(cfg, run_dir, callbacks)
+        say(args, f"reading {corpus or 'the bundled Flickr30k captions'} ...")
+        run.prepare(corpus)
+        assert run.stats is not None
+        s = run.stats
+        say(
+            args,
+            f"corpus: {s.sentences:,} sentences, {s.tokens:,} tokens, "
+            f"{s.distinct_words:,} distinct words; vocabulary: {s.vocab_size:,} words "
+            f"seen >= {s.min_count} times ({s.vocab_tokens:,} tokens)",
+        )
+        trainer = run.make_trainer()
+        say(
+            args,
+            f"training {cfg.model} ({cfg.loss}, {cfg.optimizer}), dim {cfg.dim}, "
+            f"window {cfg.window}, {cfg.epochs} epochs on {trainer.device}",
+        )
+        trainer.train()
+        run.finish()
+        h = trainer.history
+        say(
+            args,
+            f"done: final loss {h.epoch_loss[-1]:.4f}, "
+            f"{sum(h.epoch_seconds):.1f}s training; vectors in {run_dir / run.vectors_name()}"
+            f"; try: w2v neighbors {run_dir} <word>",
+        )
+        return 0
+    except TrainingInterrupted as stop:
+        where = stop.run_dir
+        if where is None:
+            print("w2v: interrupted", file=sys.stderr)
+        else:
+            print(
+                f"w2v: interrupted; checkpoint saved; resume with: w2v train --resume {where}",
+                file=sys.stderr,
+            )
+        return EXIT_INTERRUPTED
+
+
+def say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, flush=True)
+
+
+def cmd_vocab(args: argparse.Namespace) -> int:
+    from .corpus import scan_corpus
+    from .run import build_vocab, bundled_corpus, default_cache_dir, tokenizer_for
+
+    cfg = build_config(None, **given_flags(args))
+    corpus = args.corpus if args.corpus is not None else bundled_corpus()
+    cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+    scanned = scan_corpus(
+        corpus,
+        tokenizer_for(cfg),
+        text_column=cfg.text_column,
+        max_sentence_length=cfg.max_sentence_length,
+        cache_dir=cache,
+    )
+    vocab = build_vocab(scanned.words, scanned.counts, cfg)
+    print(f"sentences:       {scanned.n_sentences:,}")
+    print(f"tokens:          {scanned.n_tokens:,}")
+    print(f"distinct words:  {len(scanned.words):,}")
+    print(
+        f"vocabulary size: {len(vocab):,} (min count {cfg.min_count}"
+        + (f", max {cfg.max_vocab:,})" if cfg.max_vocab else ")")
+    )
+    print(f"tokens in vocab: {vocab.total:,} ({100 * vocab.total / scanned.n_tokens:.1f}%)")
+    print(f"most frequent {min(args.top, len(vocab))}:")
+    for word, count in zip(vocab.words[: args.top], vocab.counts[: args.top].tolist(), strict=True):
+        print(f"  {count:>12,}  {word}")
+    return 0
+
+
+def load_vectors_arg(path: str) -> Any:
+    from .vectors import load_vectors
+
+    return load_vectors(path)
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    kv = load_vectors_arg(args.vectors)
+    a, b = kv[args.word_a], kv[args.word_b]
+    print(f"cosine similarity:  {kv.similarity(args.word_a, args.word_b):.4f}")
+    print(f"euclidean distance: {float(np.linalg.norm(a - b)):.4f}")
+    return 0
+
+
+def cmd_neighbors(args: argparse.Namespace) -> int:
+    kv = load_vectors_arg(args.vectors)
+    kv.get_index(args.word)
+    results = kv.most_similar(args.word, topn=args.k, metric=args.metric)
+    print(f"{args.k} nearest to {args.word!r} ({args.metric}):")
+    for word, score in results:
+        print(f"  {score:8.4f}  {word}")
+    if not results:
+        print("  (no other words)")
+    return 0
+
+
+def cmd_analogy(args: argparse.Namespace) -> int:
+    kv = load_vectors_arg(args.vectors)
+    results = kv.analogy(args.a, args.b, args.c, topn=args.k, method=args.method)
+    print(f"{args.a} : {args.b} :: {args.c} : ?")
+    for word, score in results:
+        print(f"  {score:8.4f}  {word}")
+    return 0
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="w2v", description="word2vec in PyTorch: train, query, evaluate.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "train",
+        help="train word vectors on a corpus",
+        description="Train skip-gram or CBOW vectors with negative sampling.",
+    )
+    p.add_argument(
+        "corpus",
+        nargs="?",
+        help="text file (.gz/.bz2/.xz/.zip), folder, '-' for "
+        "stdin, .arrow/.parquet/.jsonl or a saved HF dataset; default: the bundled "
+        "Flickr30k captions",
+    )
+    p.add_argument("-o", "--output", help="run directory (default: runs/train, runs/train-2, ...)")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="start from a preset (seed: the original educational project's model)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="read options from a TOML file (same keys as the flags)",
+    )
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--overwrite", action="store_true", help="replace a run already in -o")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summaries")
+    add_config_flags(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("vocab", help="corpus statistics and the most frequent words")
+    p.add_argument("corpus", nargs="?", help="as for train (default: the bundled corpus)")
+    p.add_argument("--top", type=int, default=20, help="how many words to list (default: 20)")
+    add_config_flags(
+        p,
+        {
+            "text_column",
+            "keep_case",
+            "keep_punctuation",
+            "min_count",
+            "max_vocab",
+            "max_sentence_length",
+            "cache_dir",
+        },
+    )
+    p.set_defaults(func=cmd_vocab)
+
+    vectors_help = "a run directory or a word2vec text/binary vectors file"
+    p = sub.add_parser("similarity", help="cosine similarity and Euclidean distance of two words")
+    p.add_argument("vectors", help=vectors_help)
+    p.add_argument("word_a")
+    p.add_argument("word_b")
+    p.set_defaults(func=cmd_similarity)
+
+    p = sub.add_parser("neighbors", aliases=["neighbours"], help="the K nearest words")
+    p.add_argument("vectors", help=vectors_help)
+    p.add_argument("word")
+    p.add_argument("-k", type=int, default=10, help="how many (default: 10)")
+    p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
+    p.set_defaults(func=cmd_neighbors)
+
+    p = sub.add_parser("analogy", help="A is to B as C is to ?")
+    p.add_argument("vectors", help=vectors_help)
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("c")
+    p.add_argument("-k", type=int, default=5, help="how many answers (default: 5)")
+    p.add_argument(
+        "--method", choices=["add", "mul"], default="add", help="3CosAdd or 3CosMul (default: add)"
+    )
+    p.set_defaults(func=cmd_analogy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for name in ("k", "top"):
+        if getattr(args, name, 1) < 1:
+            parser.error(f"-{'-' if len(name) > 1 else ''}{name} must be >= 1")
+    try:
+        return int(args.func(args))
+    except W2VError as exc:
+        print(f"w2v: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("w2v: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `w2v neighbors ... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""Skip-gram and CBOW with negative sampling: the tables, the objectives, the update.
+
+References followed:
+- Mikolov et al. 2013, "Distributed Representations of Words and Phrases and their
+  Compositionality", and word2vec.c: input vectors uniform in [-0.5/dim, 0.5/dim], output
+  vectors zero; skip-gram predicts the centre word from each context word's input vector;
+  CBOW predicts it from the mean of the context input vectors and adds the whole error to
+  every context vector; a negative equal to the positive target is skipped.
+- The original educational project (``loss="bce"``): one table, BCE-with-logits on the dot
+  products of the centre word with its context words (label 1) and with its own negatives
+  (label 0), averaged over all of them.
+
+This module knows tensors, not words, files or progress bars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .batching import Batch
+
+# Unigram-table size for drawing negatives, as word2vec.c's 1e8 table but scaled to the
+# vocabulary: each word gets about count^0.75 / sum * size slots.
+NOISE_TABLE_MIN = 10_000_000
+NOISE_TABLE_MAX = 100_000_000
+
+
+class NoiseSampler:
+    """Draws negative word ids on the training device from a fixed distribution."""
+
+    def __init__(self, probs: np.ndarray, device: torch.device) -> None:
+        self.vocab_size = len(probs)
+        self.uniform = bool(np.allclose(probs, probs[0]))
+        self.table: torch.Tensor | None = None
+        if not self.uniform:
+            size = int(min(NOISE_TABLE_MAX, max(NOISE_TABLE_MIN, 100 * len(probs))))
+            ends = np.round(np.cumsum(probs) * size).astype(np.int64)
+            ends[-1] = size
+            slots = np.diff(ends, prepend=0)
+            table = np.repeat(np.arange(len(probs), dtype=np.int32), slots)
+            self.table = torch.from_numpy(table).to(device)
+
+    def sample(self, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+        device = generator.device
+        if self.table is None:
+            return torch.randint(self.vocab_size, shape, generator=generator, device=device)
+        slots = torch.randint(len(self.table), shape, generator=generator, device=device)
+        return self.table[slots].long()
+
+    def sample_excluding(
+        self,
+        n_rows: int,
+        k: int,
+        forbidden: torch.Tensor,
+        generator: torch.Generator,
+        max_rounds: int = 100,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(n_rows, k) negatives avoiding each row's ``forbidden`` ids (-1 pads them).
+
+        Redraws the offending entries until none is left; an entry that still collides
+        after ``max_rounds`` (a vocabulary too small to avoid them) is masked out.
+        Returns the negatives and a float mask (1 = use).
+        """
+        negatives = self.sample((n_rows, k), generator)
+        for _ in range(max_rounds):
+            bad = (negatives.unsqueeze(2) == forbidden.unsqueeze(1)).any(2)
+            if not bool(bad.any()):
+                break
+            redraw = self.sample((int(bad.sum()),), generator)
+            negatives[bad] = redraw
+        bad = (negatives.unsqueeze(2) == forbidden.unsqueeze(1)).any(2)
+        return negatives, (~bad).float()
+
+
+def context_matrix(batch: Batch, width: int) -> torch.Tensor:
+    """Each centre's context ids in a (N, width) matrix, padded with -1."""
+    n = len(batch.centers)
+    out = torch.full((n, width), -1, dtype=torch.long, device=batch.centers.device)
+    if len(batch.owner):
+        first = torch.searchsorted(batch.owner, torch.arange(n, device=batch.owner.device))
+        slot = torch.arange(len(batch.owner), device=batch.owner.device) - first[batch.owner]
+        out[batch.owner, slot] = batch.contexts
+    return out
+
+
+class Word2Vec(nn.Module):
+    """Input and output embedding tables (one shared table when ``tied``)."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        dim: int,
+        *,
+        model: str = "sg",
+        loss: str = "ns",
+        tied: bool = False,
+        init: str = "word2vec",
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.loss_kind = loss
+        self.tied = tied
+        self.input = nn.Embedding(vocab_size, dim)
+        if init == "word2vec":
+            with torch.no_grad():
+                self.input.weight.uniform_(-0.5 / dim, 0.5 / dim, generator=generator)
+        else:  # "normal": nn.Embedding's own N(0, 1), as the original project had it
+            with torch.no_grad():
+                self.input.weight.normal_(generator=generator)
+        if tied:
+            self.output = self.input
+        else:
+            self.output = nn.Embedding(vocab_size, dim)
+            nn.init.zeros_(self.output.weight)
+
+    # -- shared pieces ---------------------------------------------------------------------
+
+    def negatives_per_row(self) -> str:
+        """Whether negatives are drawn per pair or per centre word for this model."""
+        return "pair" if (self.model == "sg" and self.loss_kind == "ns") else "centre"
+
+    def cbow_input(self, batch: Batch, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean context vector of each centre that has contexts, and those centres' rows."""
+        n, dim = len(batch.centers), weight.shape[1]
+        counts = torch.bincount(batch.owner, minlength=n)
+        summed = torch.zeros(n, dim, dtype=weight.dtype, device=weight.device)
+        summed.index_add_(0, batch.owner, weight[batch.contexts])
+        rows = torch.nonzero(counts, as_tuple=True)[0]
+        return summed[rows] / counts[rows].unsqueeze(1).to(weight.dtype), rows
+
+    # -- the objective, through autograd -----------------------------------------------------
+
+    def forward(
+        self, batch: Batch, negatives: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, int]:
+        """Summed loss of the batch and the number of examples it is summed over.
+
+        Negatives: (P, K) for skip-gram with ``ns`` (one set per pair), else (N, K), one set
+        per centre word; ``mask`` (same shape, 1 = use) drops some of them.
+        """
+        w_in, w_out = self.input.weight, self.output.weight
+        if self.loss_kind == "bce" and self.model == "sg":
+            return self._seed_loss(batch, negatives, mask)
+        if self.model == "sg":
+            h = w_in[batch.contexts]
+            targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
+        else:
+            h, rows = self.cbow_input(batch, w_in)
+            targets = torch.cat([batch.centers[rows].unsqueeze(1), negatives[rows]], 1)
+            mask = mask[rows] if mask is not None else None
+        logits = torch.bmm(w_out[targets], h.unsqueeze(2)).squeeze(2)
+        weights = self._negative_weights(targets, mask)
+        if self.loss_kind == "bce":
+            labels = torch.zeros_like(logits)
+            labels[:, 0] = 1
+            full = torch.cat([torch.ones_like(logits[:, :1]), weights], 1)
+            losses = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
+            return (losses * full).sum(), int(full.sum().item())
+        nll = -F.logsigmoid(logits[:, 0]) - (F.logsigmoid(-logits[:, 1:]) * weights).sum(1)
+        return nll.sum(), len(nll)
+
+    def _seed_loss(
+        self, batch: Batch, negatives: torch.Tensor, mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, int]:
+        w_in, w_out = self.input.weight, self.output.weight
+        centre_vecs = w_in[batch.centers]
+        pos = (centre_vecs[batch.owner] * w_out[batch.contexts]).sum(1)
+        neg = torch.bmm(w_out[negatives], centre_vecs.unsqueeze(2)).squeeze(2)
+        weights = torch.ones_like(neg) if mask is None else mask
+        pos_loss = F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos), reduction="sum")
+        neg_loss = F.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction="none")
+        return pos_loss + (neg_loss * weights).sum(), len(pos) + int(weights.sum().item())
+
+    @staticmethod
+    def _negative_weights(targets: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """word2vec skips a negative that happens to be the positive target."""
+        weights = (targets[:, 1:] != targets[:, :1]).to(torch.float32)
+        return weights if mask is None else weights * mask
+
+    # -- word2vec's sparse SGD, without autograd -------------------------------------------
+
+    @torch.no_grad()
+    def sgd_step(
+        self, batch: Batch, negatives: torch.Tensor, lr: float
+    ) -> tuple[torch.Tensor, int]:
+        """One batched word2vec update for ``loss="ns"``; returns (summed loss, examples).
+
+        The loss stays a tensor on the device, so that a GPU is not synchronised per step.
+
+        Every gradient of the batch is computed from the tables as they were before the
+        step, then all are added at once (a word that is both a context and a negative
+        must not feed its own update back within the step).
+        """
+        w_in, w_out = self.input.weight, self.output.weight
+        if self.model == "sg":
+            inputs = batch.contexts
+            h = w_in.index_select(0, inputs)
+            targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
+        else:
+            h, rows = self.cbow_input(batch, w_in)
+            targets = torch.cat([batch.centers[rows].unsqueeze(1), negatives[rows]], 1)
+        if len(targets) == 0:
+            return h.new_zeros(()), 0
+        u = w_out.index_select(0, targets.reshape(-1)).view(*targets.shape, -1)
+        logits = torch.bmm(u, h.unsqueeze(2)).squeeze(2)
+        weights = self._negative_weights(targets, None)
+        # d(-log sigmoid(x))/dx = sigmoid(x) - 1 for the positive, sigmoid(x) for negatives.
+        g = torch.sigmoid(logits)
+        g[:, 0] -= 1
+        g[:, 1:] *= weights
+        g *= -lr
+        loss = -F.logsigmoid(logits[:, 0]) - (F.logsigmoid(-logits[:, 1:]) * weights).sum(1)
+        grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)
+        grad_u = g.unsqueeze(2) * h.unsqueeze(1)
+        if self.model == "sg":
+            grad_in, in_rows = grad_h, inputs
+        else:  # word2vec adds the whole error to every context word of the window
+            grad_in, in_rows = grad_h.new_zeros(len(batch.centers), h.shape[1]), rows
+            grad_in[in_rows] = grad_h
+            grad_in, in_rows = grad_in[batch.owner], batch.contexts
+        w_out.index_add_(0, targets.reshape(-1), grad_u.reshape(-1, h.shape[1]))
+        w_in.index_add_(0, in_rows, grad_in)
+        return loss.sum(), len(loss)

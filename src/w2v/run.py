@@ -1,0 +1,274 @@
+"""A training run from start to finish: corpus -> vocabulary -> encoded ids -> trainer -> files.
+
+A run directory holds everything a run made and needs to go on:
+
+    config.json      the TrainConfig, the corpus it read and where its encoded copy is cached
+    vocab.tsv        word<TAB>count, in id order
+    checkpoint.pt    tables, optimizer, position, loss history (plain tensors, no pickle)
+    history.json     loss per logged step and per epoch
+    vectors.txt|bin  the input vectors in word2vec's format
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig, build_config
+from .corpus import (
+    EncodedCorpus,
+    Tokenizer,
+    encode_corpus,
+    load_encoded,
+    scan_corpus,
+    scan_sentences,
+)
+from .errors import W2VError
+from .train import CHECKPOINT_NAME, Callback, Trainer
+from .vectors import KeyedVectors
+from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+CONFIG_NAME = "config.json"
+VOCAB_NAME = "vocab.tsv"
+HISTORY_NAME = "history.json"
+RUN_FORMAT = "w2v-run"
+
+
+def bundled_corpus() -> Path:
+    """The default corpus that ships inside the package: Flickr30k captions."""
+    return Path(str(resources.files("w2v") / "datasets" / "flickr30k_captions.txt.gz"))
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("W2V_CACHE_DIR"):
+        return Path(os.environ["W2V_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "w2v"
+
+
+@dataclass
+class CorpusStats:
+    sentences: int
+    tokens: int
+    distinct_words: int
+    vocab_size: int
+    vocab_tokens: int
+    min_count: int
+
+
+def tokenizer_for(config: TrainConfig) -> Tokenizer:
+    return Tokenizer(lowercase=not config.keep_case, strip_punctuation=not config.keep_punctuation)
+
+
+def build_vocab(words: list[str], counts: np.ndarray, config: TrainConfig) -> Vocab:
+    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
+    if len(vocab) == 0:
+        best = int(np.argmax(counts))
+        raise W2VError(
+            f"the vocabulary is empty: no word occurs --min-count {config.min_count} times "
+            f"(the most frequent, {words[best]!r}, occurs {int(counts[best])} times)"
+        )
+    return vocab
+
+
+def prepare_run_dir(output: str | Path | None, overwrite: bool) -> Path:
+    """The directory for a new run: ``output``, or runs/train, runs/train-2, ... if None."""
+    if output is None:
+        base = Path("runs") / "train"
+        run_dir, n = base, 1
+        while run_dir.exists():
+            n += 1
+            run_dir = base.with_name(f"{base.name}-{n}")
+    else:
+        run_dir = Path(output)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise W2VError(f"{run_dir}: exists and is not a directory")
+        if (run_dir / CONFIG_NAME).exists() and not overwrite:
+            raise W2VError(
+                f"{run_dir}: already holds a run; continue it with --resume {run_dir}, "
+                "or pass --overwrite to replace it"
+            )
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise W2VError(f"{run_dir}: cannot create the run directory: {exc.strerror}") from None
+    return run_dir
+
+
+def write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / CONFIG_NAME
+    if not run_dir.is_dir():
+        raise W2VError(f"{run_dir}: no such run directory")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise W2VError(f"{run_dir}: not a run directory (no {CONFIG_NAME})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise W2VError(f"{path}: unreadable run config: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
+        raise W2VError(f"{path}: not a w2v run config")
+    return data
+
+
+class Run:
+    """Prepares the data of a run and drives its trainer."""
+
+    def __init__(
+        self, config: TrainConfig, run_dir: Path | None, callbacks: list[Callback] | None = None
+    ) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.callbacks = callbacks or []
+        self.cache_dir = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+        self.stats: CorpusStats | None = None
+        self.vocab: Vocab | None = None
+        self.encoded: EncodedCorpus | None = None
+        self.source: str | None = None
+        self.trainer: Trainer | None = None
+
+    # -- data ------------------------------------------------------------------------------
+
+    def prepare(self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None) -> None:
+        cfg = self.config
+        if corpus is None:
+            corpus = bundled_corpus()
+        if isinstance(corpus, (str, os.PathLike)):
+            self.source = str(corpus)
+            scanned = scan_corpus(
+                corpus,
+                tokenizer_for(cfg),
+                text_column=cfg.text_column,
+                max_sentence_length=cfg.max_sentence_length,
+                cache_dir=self.cache_dir,
+            )
+        else:
+            # An iterable of token lists (gensim style) cannot be re-read later: its ids
+            # are kept in the run directory, or in the cache when there is none.
+            scanned = scan_sentences(corpus, self.run_dir or self.cache_dir)
+        vocab = build_vocab(scanned.words, scanned.counts, cfg)
+        self.encoded = encode_corpus(scanned, vocab)
+        self.vocab = vocab
+        self.stats = CorpusStats(
+            sentences=scanned.n_sentences,
+            tokens=scanned.n_tokens,
+            distinct_words=len(scanned.words),
+            vocab_size=len(vocab),
+            vocab_tokens=vocab.total,
+            min_count=cfg.min_count,
+        )
+        if self.run_dir is not None:
+            write_json(
+                self.run_dir / CONFIG_NAME,
+                {
+                    "format": RUN_FORMAT,
+                    "config": cfg.to_dict(),
+                    "corpus": self.source,
+                    "encoded": str(self.encoded.path.resolve()) if self.encoded.path else None,
+                    "stats": self.stats.__dict__,
+                },
+            )
+            vocab.save(self.run_dir / VOCAB_NAME)
+
+    # -- training --------------------------------------------------------------------------
+
+    def make_trainer(self) -> Trainer:
+        assert self.vocab is not None and self.encoded is not None
+        self.trainer = Trainer(
+            self.config,
+            self.vocab,
+            self.encoded.ids,
+            self.encoded.offsets,
+            run_dir=self.run_dir,
+            callbacks=self.callbacks,
+        )
+        return self.trainer
+
+    def finish(self) -> KeyedVectors:
+        assert self.trainer is not None and self.vocab is not None
+        vectors = KeyedVectors(self.vocab.words, self.trainer.input_vectors(), self.vocab.counts)
+        if self.run_dir is not None:
+            binary = self.config.format == "binary"
+            other = self.run_dir / ("vectors.txt" if binary else "vectors.bin")
+            vectors.save_word2vec_format(self.run_dir / self.vectors_name(), binary=binary)
+            if other.exists():  # a stale file of the other format from an overwritten run
+                other.unlink()
+            write_json(self.run_dir / HISTORY_NAME, self.trainer.history.to_dict())
+        return vectors
+
+    def vectors_name(self) -> str:
+        return "vectors.bin" if self.config.format == "binary" else "vectors.txt"
+
+
+def train(
+    corpus: str | os.PathLike[str] | Iterable[list[str]] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    config: TrainConfig | None = None,
+    preset: str | None = None,
+    callbacks: list[Callback] | None = None,
+    overwrite: bool = False,
+    **options: Any,
+) -> KeyedVectors:
+    """Train word vectors and return them (and write a run directory if ``output`` is set).
+
+    ``corpus`` is a path (text, compressed, folder, arrow/parquet/jsonl, "-" for stdin), an
+    iterable of token lists, or None for the bundled Flickr30k captions. ``options`` are
+    TrainConfig fields (``dim=50``, ``model="cbow"``, ...), applied over ``preset``.
+    """
+    cfg = config.validate() if config is not None else build_config(preset, **options)
+    run_dir = prepare_run_dir(output, overwrite) if output is not None else None
+    run = Run(cfg, run_dir, callbacks)
+    run.prepare(corpus)
+    run.make_trainer().train()
+    return run.finish()
+
+
+def resume(
+    run_dir: str | os.PathLike[str],
+    *,
+    callbacks: list[Callback] | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+) -> KeyedVectors:
+    """Continue an interrupted run from its checkpoint, with its own config and corpus."""
+    run_dir = Path(run_dir)
+    saved = read_run_config(run_dir)
+    values = dict(saved["config"])
+    if device is not None:
+        values["device"] = device
+    if threads is not None:
+        values["threads"] = threads
+    cfg = TrainConfig.from_dict(values, str(run_dir / CONFIG_NAME))
+    if not (run_dir / CHECKPOINT_NAME).exists():
+        raise W2VError(f"{run_dir}: no {CHECKPOINT_NAME} to resume from")
+    run = Run(cfg, run_dir, callbacks)
+    vocab = Vocab.load(run_dir / VOCAB_NAME)
+    encoded = load_encoded(saved.get("encoded"))
+    if encoded is None:  # the cache was cleared: tokenize the corpus again
+        if saved.get("corpus") is None:
+            raise W2VError(f"{run_dir}: the corpus was not a file and its ids are gone")
+        run.prepare(saved["corpus"])
+        if run.vocab is None or run.vocab.words != vocab.words:
+            raise W2VError(f"{run_dir}: the corpus changed since this run started")
+    else:
+        run.vocab, run.encoded, run.source = vocab, encoded, saved.get("corpus")
+    trainer = run.make_trainer()
+    trainer.load_checkpoint(run_dir / CHECKPOINT_NAME)
+    trainer.train()
+    return run.finish()

@@ -1,0 +1,355 @@
+"""The training loop: optimizer, learning-rate decay, callbacks, checkpoints, resume.
+
+The trainer reads its corpus as ``ids`` + sentence ``offsets`` and tracks its position as
+(epoch, chunk, batch), so a checkpoint can be taken after any batch and resumed exactly:
+every random draw is seeded from (seed, epoch, chunk[, batch]).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .batching import Batch, BatchMaker
+from .config import TrainConfig
+from .errors import W2VError
+from .model import NoiseSampler, Word2Vec, context_matrix
+from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = "w2v-checkpoint"
+CHECKPOINT_VERSION = 1
+LOSS_LOG_EVERY = 100  # batches between two points of the per-step loss history
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; a checkpoint was written to ``run_dir``."""
+
+    def __init__(self, run_dir: Path | None) -> None:
+        super().__init__(run_dir)
+        self.run_dir = run_dir
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise W2VError(
+            "--device cuda: no CUDA device is available (torch was built "
+            f"{'without' if torch.version.cuda is None else 'with'} CUDA)"
+        )
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise W2VError("--device mps: no MPS device is available")
+    return torch.device(name)
+
+
+def _seed_of(*parts: int) -> int:
+    """A 63-bit seed mixed from integers (numpy's SeedSequence, so nearby inputs differ)."""
+    return int(np.random.SeedSequence(list(parts)).generate_state(2, np.uint64)[0] >> 1)
+
+
+@dataclass
+class Position:
+    """Where training stands: the next batch to run is ``batch`` of ``chunk`` of ``epoch``."""
+
+    epoch: int = 0
+    chunk: int = 0
+    batch: int = 0
+    words_done: int = 0
+
+
+@dataclass
+class History:
+    """Loss per logged step and per epoch, kept in checkpoints and written as history.json."""
+
+    step_words: list[int] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    epoch_words_per_sec: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class EpochSummary:
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    words_per_sec: float
+    seconds: float
+    elapsed: float
+
+
+class Callback:
+    """Hooks for progress reporting; the library itself never prints."""
+
+    def on_train_begin(self, trainer: Trainer) -> None: ...
+
+    def on_batch_end(self, trainer: Trainer, words: int) -> None: ...
+
+    def on_epoch_end(self, trainer: Trainer, summary: EpochSummary) -> None: ...
+
+    def on_train_end(self, trainer: Trainer) -> None: ...
+
+
+class Trainer:
+    def __init__(
+        self,
+        config: TrainConfig,
+        vocab: Vocab,
+        ids: np.ndarray,
+        offsets: np.ndarray,
+        *,
+        run_dir: Path | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        self.config = config
+        self.vocab = vocab
+        self.run_dir = run_dir
+        self.callbacks = callbacks or []
+        self.device = resolve_device(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        generator = torch.Generator().manual_seed(config.seed)
+        self.model = Word2Vec(
+            len(vocab),
+            config.dim,
+            model=config.model,
+            loss=config.loss,
+            tied=config.tied,
+            init=config.init,
+            generator=generator,
+        ).to(self.device)
+        self.batches = BatchMaker(
+            ids,
+            offsets,
+            vocab.keep_probabilities(config.sample),
+            window=config.window,
+            shrink_windows=config.shrink_windows,
+            batch_size=config.batch_size,
+            seed=config.seed,
+        )
+        self.noise = NoiseSampler(vocab.noise_distribution(config.ns_exponent), self.device)
+        self.words_per_epoch = int(offsets[-1])
+        self.total_words = self.words_per_epoch * config.epochs
+        self.uses_autograd = config.optimizer == "adamw" or config.loss == "bce"
+        self.optimizer: torch.optim.Optimizer | None = None
+        if config.optimizer == "adamw":
+            self.optimizer = torch.optim.AdamW(
+                self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+            )
+        elif self.uses_autograd:
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.learning_rate)
+        self.position = Position()
+        self.history = History()
+        self.lr = config.learning_rate
+        self.running_loss = 0.0  # mean loss per example since the epoch began
+        self._generator = torch.Generator(device=self.device)
+
+    # -- the schedule ------------------------------------------------------------------------
+
+    def learning_rate(self, words_done: int) -> float:
+        """Linear decay from alpha to min_alpha over all words of all epochs (word2vec)."""
+        start, end = self.config.learning_rate, self.config.min_alpha
+        progress = min(words_done / max(self.total_words, 1), 1.0)
+        return start - (start - end) * progress
+
+    # -- one step ----------------------------------------------------------------------------
+
+    def _negatives(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+        k = self.config.negative
+        if self.model.negatives_per_row() == "pair":
+            return self.noise.sample((len(batch.contexts), k), self._generator), None
+        if self.config.loss == "bce":
+            forbidden = torch.cat(
+                [batch.centers.unsqueeze(1), context_matrix(batch, 2 * self.config.window)], 1
+            )
+            return self.noise.sample_excluding(len(batch.centers), k, forbidden, self._generator)
+        return self.noise.sample((len(batch.centers), k), self._generator), None
+
+    def step(self, batch: Batch, lr: float) -> tuple[torch.Tensor, int]:
+        negatives, mask = self._negatives(batch)
+        if not self.uses_autograd:
+            return self.model.sgd_step(batch, negatives, lr)
+        assert self.optimizer is not None
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        loss_sum, n = self.model(batch, negatives, mask)
+        if n == 0:
+            return loss_sum.detach(), 0
+        self.optimizer.zero_grad(set_to_none=True)
+        # AdamW (the original) minimises the mean; plain SGD follows word2vec's per-example
+        # steps, i.e. the sum.
+        (loss_sum / n if self.config.optimizer == "adamw" else loss_sum).backward()
+        self.optimizer.step()
+        return loss_sum.detach(), n
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def train(self) -> Word2Vec:
+        """Run (or continue) training to the last epoch; Ctrl-C checkpoints and raises."""
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self.save_checkpoint()
+            raise TrainingInterrupted(self.run_dir) from None
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.model
+
+    def _loop(self) -> None:
+        cfg, pos = self.config, self.position
+        started = time.perf_counter()
+        while pos.epoch < cfg.epochs:
+            epoch_start, epoch_words0 = time.perf_counter(), pos.words_done
+            loss_acc = torch.zeros((), dtype=torch.float64, device=self.device)
+            examples = 0
+            window_loss, window_n, batches_seen = loss_acc.clone(), 0, 0
+            for chunk, batches in self.batches.epoch(pos.epoch, pos.chunk):
+                for b in range(pos.batch, len(batches)):
+                    self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
+                    self.lr = self.learning_rate(pos.words_done)
+                    loss_sum, n = self.step(batches[b].to(self.device), self.lr)
+                    loss_acc += loss_sum
+                    window_loss += loss_sum
+                    examples += n
+                    window_n += n
+                    pos.batch = b + 1
+                    pos.words_done += batches[b].words
+                    batches_seen += 1
+                    if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
+                        # Reading the loss synchronises a GPU: only every few batches.
+                        self.history.step_words.append(pos.words_done)
+                        self.history.step_loss.append(float(window_loss) / window_n)
+                        self.running_loss = float(loss_acc) / max(examples, 1)
+                        window_loss.zero_()
+                        window_n = 0
+                    for cb in self.callbacks:
+                        cb.on_batch_end(self, batches[b].words)
+                pos.chunk, pos.batch = chunk + 1, 0
+            if window_n:
+                self.history.step_words.append(pos.words_done)
+                self.history.step_loss.append(float(window_loss) / window_n)
+            seconds = time.perf_counter() - epoch_start
+            mean_loss = float(loss_acc) / max(examples, 1)
+            self.running_loss = mean_loss
+            words_per_sec = (pos.words_done - epoch_words0) / max(seconds, 1e-9)
+            self.history.epoch_loss.append(mean_loss)
+            self.history.epoch_seconds.append(seconds)
+            self.history.epoch_words_per_sec.append(words_per_sec)
+            pos.epoch, pos.chunk, pos.batch = pos.epoch + 1, 0, 0
+            summary = EpochSummary(
+                pos.epoch,
+                cfg.epochs,
+                mean_loss,
+                words_per_sec,
+                seconds,
+                time.perf_counter() - started,
+            )
+            log.info(
+                "epoch %d/%d: loss %.4f, %.0f words/s, %.1fs",
+                summary.epoch,
+                cfg.epochs,
+                mean_loss,
+                words_per_sec,
+                seconds,
+            )
+            if not math.isfinite(mean_loss):
+                raise W2VError(
+                    f"training diverged in epoch {pos.epoch} (loss is {mean_loss});"
+                    " try a smaller --alpha or --batch-size"
+                )
+            if cfg.checkpoint_every and (
+                pos.epoch % cfg.checkpoint_every == 0 or pos.epoch == cfg.epochs
+            ):
+                self.save_checkpoint()
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, summary)
+
+    # -- results and checkpoints -------------------------------------------------------------
+
+    def input_vectors(self) -> np.ndarray:
+        return self.model.input.weight.detach().to("cpu", torch.float32).numpy().copy()
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "vocab_size": len(self.vocab),
+            "dim": self.config.dim,
+            "input": self.model.input.weight.detach().cpu(),
+            "position": dict(self.position.__dict__),
+            "history": self.history.to_dict(),
+        }
+        if not self.config.tied:
+            state["output"] = self.model.output.weight.detach().cpu()
+        if self.optimizer is not None:
+            state["optimizer"] = self.optimizer.state_dict()
+        return state
+
+    def save_checkpoint(self) -> None:
+        if self.run_dir is None:
+            return
+        path = self.run_dir / CHECKPOINT_NAME
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(self.checkpoint_state(), tmp)
+        os.replace(tmp, path)
+        log.info("checkpoint written to %s", path)
+
+    def load_checkpoint(self, path: Path) -> None:
+        state = read_checkpoint(path)
+        if state["vocab_size"] != len(self.vocab) or state["dim"] != self.config.dim:
+            raise W2VError(f"{path}: checkpoint does not match this run's vocabulary or --dim")
+        if ("output" in state) == self.config.tied:
+            raise W2VError(f"{path}: checkpoint does not match this run's --tied setting")
+        with torch.no_grad():
+            self.model.input.weight.copy_(state["input"])
+            if not self.config.tied:
+                self.model.output.weight.copy_(state["output"])
+        if self.optimizer is not None and "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.position = Position(**state["position"])
+        self.history = History(**state["history"])
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint as plain tensors and numbers; never unpickles arbitrary objects."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise W2VError(f"{path}: no checkpoint found") from None
+    except Exception as exc:  # torch raises many kinds for a damaged or foreign file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise W2VError(f"{path}: not a readable w2v checkpoint ({reason[:120]})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise W2VError(f"{path}: not a w2v checkpoint")
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise W2VError(f"{path}: checkpoint version {state.get('version')} is not supported")
+    try:
+        Position(**state["position"])
+        History(**state["history"])
+        if not isinstance(state["input"], torch.Tensor):
+            raise TypeError
+    except (KeyError, TypeError):
+        raise W2VError(f"{path}: checkpoint is incomplete or damaged") from None
+    return state
