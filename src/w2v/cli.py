@@ -298,15 +298,18 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed on one line
+        return stop.code if isinstance(stop.code, int) else EXIT_USER_ERROR
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    for name in ("k", "top"):
-        if getattr(args, name, 1) < 1:
-            parser.error(f"-{'-' if len(name) > 1 else ''}{name} must be >= 1")
     try:
+        for name in ("k", "top"):
+            if getattr(args, name, 1) < 1:
+                raise W2VError(f"-{'-' if len(name) > 1 else ''}{name} must be >= 1")
         return int(args.func(args))
     except W2VError as exc:
         print(f"w2v: error: {exc}", file=sys.stderr)

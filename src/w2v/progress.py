@@ -38,7 +38,7 @@ class ProgressBar(Callback):
         assert self.bar is not None
         self.bar.update(words)
         now = time.monotonic()
-        if now - self._last_refresh > 0.5:
+        if now - self._last_refresh > 1.0:
             self._last_refresh = now
             self.bar.set_postfix(
                 lr=f"{trainer.lr:.2e}", loss=f"{trainer.running_loss:.4f}", refresh=False

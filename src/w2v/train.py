@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import batching
 from .batching import Batch, BatchMaker
 from .config import TrainConfig
 from .errors import W2VError
@@ -161,10 +162,20 @@ class Trainer:
         self.position = Position()
         self.history = History()
         self.lr = config.learning_rate
-        self.running_loss = 0.0  # mean loss per example since the epoch began
+        # The epoch's summed loss stays on the device; reading it synchronises a GPU, so
+        # it is read only when someone asks (running_loss) and at the end of the epoch.
+        self._epoch_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._epoch_examples = 0
         self._generator = torch.Generator(device=self.device)
 
     # -- the schedule ------------------------------------------------------------------------
+
+    @property
+    def running_loss(self) -> float:
+        """Mean loss per example since the epoch began (nan before the first example)."""
+        if self._epoch_examples == 0:
+            return float("nan")
+        return float(self._epoch_loss) / self._epoch_examples
 
     def learning_rate(self, words_done: int) -> float:
         """Linear decay from alpha to min_alpha over all words of all epochs (word2vec)."""
@@ -213,8 +224,9 @@ class Trainer:
         except KeyboardInterrupt:
             self.save_checkpoint()
             raise TrainingInterrupted(self.run_dir) from None
-        for cb in self.callbacks:
-            cb.on_train_end(self)
+        finally:
+            for cb in self.callbacks:
+                cb.on_train_end(self)
         return self.model
 
     def _loop(self) -> None:
@@ -222,69 +234,55 @@ class Trainer:
         started = time.perf_counter()
         while pos.epoch < cfg.epochs:
             epoch_start, epoch_words0 = time.perf_counter(), pos.words_done
-            loss_acc = torch.zeros((), dtype=torch.float64, device=self.device)
-            examples = 0
-            window_loss, window_n, batches_seen = loss_acc.clone(), 0, 0
+            self._epoch_loss.zero_()
+            self._epoch_examples = 0
+            window_loss = torch.zeros_like(self._epoch_loss)
+            window_n = batches_seen = 0
             for chunk, batches in self.batches.epoch(pos.epoch, pos.chunk):
                 for b in range(pos.batch, len(batches)):
                     self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
                     self.lr = self.learning_rate(pos.words_done)
                     loss_sum, n = self.step(batches[b].to(self.device), self.lr)
-                    loss_acc += loss_sum
+                    self._epoch_loss += loss_sum
+                    self._epoch_examples += n
                     window_loss += loss_sum
-                    examples += n
                     window_n += n
                     pos.batch = b + 1
                     pos.words_done += batches[b].words
                     batches_seen += 1
                     if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
-                        # Reading the loss synchronises a GPU: only every few batches.
-                        self.history.step_words.append(pos.words_done)
-                        self.history.step_loss.append(float(window_loss) / window_n)
-                        self.running_loss = float(loss_acc) / max(examples, 1)
-                        window_loss.zero_()
+                        self._log_step(window_loss, window_n)
                         window_n = 0
                     for cb in self.callbacks:
                         cb.on_batch_end(self, batches[b].words)
                 pos.chunk, pos.batch = chunk + 1, 0
             if window_n:
-                self.history.step_words.append(pos.words_done)
-                self.history.step_loss.append(float(window_loss) / window_n)
+                self._log_step(window_loss, window_n)
             seconds = time.perf_counter() - epoch_start
-            mean_loss = float(loss_acc) / max(examples, 1)
-            self.running_loss = mean_loss
+            mean_loss = self.running_loss
             words_per_sec = (pos.words_done - epoch_words0) / max(seconds, 1e-9)
             self.history.epoch_loss.append(mean_loss)
             self.history.epoch_seconds.append(seconds)
             self.history.epoch_words_per_sec.append(words_per_sec)
             pos.epoch, pos.chunk, pos.batch = pos.epoch + 1, 0, 0
-            summary = EpochSummary(
-                pos.epoch,
-                cfg.epochs,
-                mean_loss,
-                words_per_sec,
-                seconds,
-                time.perf_counter() - started,
-            )
-            log.info(
-                "epoch %d/%d: loss %.4f, %.0f words/s, %.1fs",
-                summary.epoch,
-                cfg.epochs,
-                mean_loss,
-                words_per_sec,
-                seconds,
-            )
-            if not math.isfinite(mean_loss):
-                raise W2VError(
-                    f"training diverged in epoch {pos.epoch} (loss is {mean_loss});"
-                    " try a smaller --alpha or --batch-size"
-                )
+            summary = EpochSummary(pos.epoch, cfg.epochs, mean_loss, words_per_sec, seconds,
+                                   time.perf_counter() - started)
+            log.info("epoch %d/%d: loss %.4f, %.0f words/s, %.1fs", summary.epoch,
+                     cfg.epochs, mean_loss, words_per_sec, seconds)
+            if self._epoch_examples and not math.isfinite(mean_loss):
+                raise W2VError(f"training diverged in epoch {pos.epoch} (loss is {mean_loss});"
+                               " try a smaller --alpha or --batch-size")
             if cfg.checkpoint_every and (
                 pos.epoch % cfg.checkpoint_every == 0 or pos.epoch == cfg.epochs
             ):
                 self.save_checkpoint()
             for cb in self.callbacks:
                 cb.on_epoch_end(self, summary)
+
+    def _log_step(self, window_loss: torch.Tensor, window_n: int) -> None:
+        self.history.step_words.append(self.position.words_done)
+        self.history.step_loss.append(float(window_loss) / window_n)
+        window_loss.zero_()
 
     # -- results and checkpoints -------------------------------------------------------------
 

@@ -1,0 +1,45 @@
+"""Small generated corpora with planted structure, and a way to score them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_TOPICS = 6
+WORDS_PER_TOPIC = 10
+
+
+def topic_words() -> list[list[str]]:
+    return [[f"t{t}w{i}" for i in range(WORDS_PER_TOPIC)] for t in range(N_TOPICS)]
+
+
+def planted_sentences(n_sentences: int = 3000, seed: int = 0) -> list[list[str]]:
+    """Sentences whose words come from one topic each, plus some shared filler words.
+
+    Words of a topic share contexts and words of different topics never meet, so any model
+    that learned from co-occurrence puts each word nearest to its own topic.
+    """
+    rng = np.random.default_rng(seed)
+    topics = topic_words()
+    fillers = ["the", "of", "and", "a"]
+    out = []
+    for _ in range(n_sentences):
+        words = topics[rng.integers(N_TOPICS)]
+        length = rng.integers(6, 14)
+        sentence = [
+            fillers[rng.integers(len(fillers))] if rng.random() < 0.25
+            else words[rng.integers(len(words))]
+            for _ in range(length)
+        ]
+        out.append(sentence)
+    return out
+
+
+def topic_accuracy(vectors) -> float:
+    """Share of topic words whose nearest topic word is from the same topic."""
+    hits = total = 0
+    for t, words in enumerate(topic_words()):
+        for w in words:
+            best = [x for x, _ in vectors.most_similar(w, topn=20) if x.startswith("t")][0]
+            hits += best.startswith(f"t{t}w")
+            total += 1
+    return hits / total

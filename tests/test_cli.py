@@ -1,0 +1,258 @@
+"""End to end through the `w2v` command: what a user types, what they see, the exit code."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import planted_sentences
+
+from w2v.cli import main
+
+FAST = ["--dim", "16", "--min-count", "1", "--epochs", "2", "--seed", "3", "-q"]
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(capsys, *argv: str, match: str) -> str:
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert match in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def trained(planted_file, tmp_path, capsys) -> Path:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", str(planted_file), "-o", str(out), *FAST)
+    assert code == 0, err
+    return out
+
+
+def test_train_writes_a_complete_run_directory(trained):
+    names = {p.name for p in trained.iterdir()}
+    assert {"config.json", "vocab.tsv", "vectors.txt", "history.json", "checkpoint.pt"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+
+
+def test_train_prints_progress_summaries(planted_file, tmp_path, capsys):
+    code, out, err = run_cli(capsys, "train", str(planted_file), "-o", str(tmp_path / "r"),
+                             *FAST[:-1])
+    assert code == 0
+    assert "vocabulary: 64 words" in out
+    assert "epoch 1/2: loss" in out and "epoch 2/2: loss" in out and "words/s" in out
+    assert "word/s" in err  # the tqdm bar
+
+
+def test_query_commands_answer_from_a_run(trained, capsys):
+    code, out, _ = run_cli(capsys, "similarity", str(trained), "t0w1", "t0w2")
+    assert code == 0 and "cosine similarity" in out and "euclidean distance" in out
+    code, out, _ = run_cli(capsys, "neighbors", str(trained), "t0w1", "-k", "3")
+    assert code == 0
+    words = [line.split()[-1] for line in out.strip().splitlines()[1:]]
+    assert len(words) == 3 and all(w.startswith("t0w") for w in words)
+    code, out, _ = run_cli(capsys, "neighbors", str(trained), "t0w1", "-k", "2",
+                           "--metric", "euclidean")
+    assert code == 0 and "euclidean" in out
+    code, out, _ = run_cli(capsys, "analogy", str(trained), "t0w1", "t0w2", "t1w1", "-k", "1")
+    assert code == 0 and len(out.strip().splitlines()) == 2
+
+
+def test_binary_format_and_gensim_reads_it(planted_file, tmp_path, capsys):
+    from gensim.models import KeyedVectors
+
+    out = tmp_path / "bin"
+    code, _, _ = run_cli(capsys, "train", str(planted_file), "-o", str(out), "--format",
+                         "binary", *FAST)
+    assert code == 0 and (out / "vectors.bin").exists() and not (out / "vectors.txt").exists()
+    theirs = KeyedVectors.load_word2vec_format(str(out / "vectors.bin"), binary=True)
+    code, stdout, _ = run_cli(capsys, "similarity", str(out / "vectors.bin"), "t0w1", "t1w1")
+    assert code == 0
+    ours = float(stdout.split()[2])
+    assert ours == pytest.approx(float(theirs.similarity("t0w1", "t1w1")), abs=1e-4)
+
+
+def test_vocab_command_prints_the_stats(planted_file, capsys):
+    code, out, _ = run_cli(capsys, "vocab", str(planted_file), "--top", "3")
+    assert code == 0
+    assert "sentences:       3,000" in out
+    assert "vocabulary size: 64" in out
+    assert len(out.strip().splitlines()) == 6 + 3
+
+
+def test_config_file_and_flags_override_it(planted_file, tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('preset = "seed"\ndim = 12\nepochs = 1\nalpha = 0.01\nmin-alpha = 0.01\n')
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", str(planted_file), "-o", str(out), "--config",
+                           str(cfg), "--dim", "8", "-q")
+    assert code == 0, err
+    import json
+
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert saved["dim"] == 8 and saved["epochs"] == 1 and saved["loss"] == "bce"
+    assert saved["tied"] is True and saved["optimizer"] == "adamw"
+
+
+# -- user errors: one line on stderr, exit code 2, nothing lost ---------------------------------
+
+
+def test_missing_corpus(tmp_path, capsys):
+    assert_user_error(capsys, "train", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "r"),
+                      match="nope.txt")
+
+
+def test_empty_corpus(tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("\n \n")
+    assert_user_error(capsys, "train", str(tmp_path / "empty.txt"), "-o", str(tmp_path / "r"),
+                      match="empty")
+
+
+def test_empty_vocabulary(tmp_path, capsys):
+    (tmp_path / "few.txt").write_text("a b c a\n")
+    assert_user_error(capsys, "train", str(tmp_path / "few.txt"), "-o", str(tmp_path / "r"),
+                      match="vocabulary is empty")
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--dim", "0"], "--dim"),
+        (["--window", "0"], "--window"),
+        (["--negative", "-1"], "--negative"),
+        (["--sample", "1.5"], "--sample"),
+        (["--sample", "-0.1"], "--sample"),
+        (["--epochs", "0"], "--epochs"),
+        (["--model", "glove"], "--model"),
+        (["--dim", "ten"], "--dim"),
+        (["--preset", "nope"], "--preset"),
+        (["--no-such-flag"], "unrecognized"),
+    ],
+)
+def test_invalid_options(planted_file, tmp_path, capsys, flags, match):
+    assert_user_error(capsys, "train", str(planted_file), "-o", str(tmp_path / "r"), *flags,
+                      match=match)
+    assert not (tmp_path / "r" / "config.json").exists()
+
+
+def test_bad_config_file(planted_file, tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("dimm = 12\n")
+    assert_user_error(capsys, "train", str(planted_file), "--config", str(cfg), match="dimm")
+    cfg.write_text("dim = [\n")
+    assert_user_error(capsys, "train", str(planted_file), "--config", str(cfg),
+                      match="not a valid config")
+
+
+def test_unknown_word_names_it_and_suggests(trained, capsys):
+    line = assert_user_error(capsys, "neighbors", str(trained), "t0w11", match="'t0w11'")
+    assert "t0w1" in line
+
+
+def test_corrupt_vectors_file(tmp_path, capsys):
+    bad = tmp_path / "vectors.txt"
+    bad.write_text("3 4\nhello 1 2 3 4\nworld 1 2\n")
+    assert_user_error(capsys, "similarity", str(bad), "hello", "world", match="vectors.txt")
+    (tmp_path / "png.bin").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    assert_user_error(capsys, "neighbors", str(tmp_path / "png.bin"), "x", match="png.bin")
+    assert_user_error(capsys, "neighbors", str(tmp_path / "missing"), "x", match="missing")
+
+
+def test_existing_run_is_not_overwritten(trained, planted_file, capsys):
+    before = (trained / "vectors.txt").read_bytes()
+    assert_user_error(capsys, "train", str(planted_file), "-o", str(trained), *FAST,
+                      match="--resume")
+    assert (trained / "vectors.txt").read_bytes() == before
+
+
+def test_corrupt_checkpoint_on_resume(trained, capsys):
+    ckpt = trained / "checkpoint.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:500])
+    assert_user_error(capsys, "train", "--resume", str(trained), match="checkpoint")
+    ckpt.write_bytes(b"not a checkpoint at all")
+    assert_user_error(capsys, "train", "--resume", str(trained), match="checkpoint")
+
+
+def test_resume_of_something_that_is_not_a_run(tmp_path, capsys):
+    assert_user_error(capsys, "train", "--resume", str(tmp_path), match="not a run directory")
+    assert_user_error(capsys, "train", "--resume", str(tmp_path / "x"), match="no such run")
+
+
+def test_resume_refuses_new_settings(trained, capsys):
+    assert_user_error(capsys, "train", "--resume", str(trained), "--dim", "20",
+                      match="--resume")
+
+
+def test_checkpoint_is_never_unpickled(trained, tmp_path, capsys):
+    """A checkpoint holding a pickled object is refused, and its code never runs."""
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    import torch
+
+    torch.save({"format": "w2v-checkpoint", "evil": Evil()}, trained / "checkpoint.pt",
+               pickle_module=pickle)
+    assert_user_error(capsys, "train", "--resume", str(trained), match="checkpoint")
+    assert not marker.exists()
+
+
+# -- as a separate process -----------------------------------------------------------------------
+
+
+def w2v_process(*argv: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "w2v", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_python_dash_m_and_stdin(tmp_path):
+    text = "\n".join(" ".join(s) for s in planted_sentences(500)) + "\n"
+    proc = w2v_process("train", "-", "-o", str(tmp_path / "r"), *FAST, stdin=subprocess.PIPE)
+    out, err = proc.communicate(text, timeout=120)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "r" / "vectors.txt").exists()
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
+    corpus = tmp_path / "big.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in planted_sentences(20000)) + "\n")
+    run = tmp_path / "r"
+    proc = w2v_process("train", str(corpus), "-o", str(run), "--dim", "16", "--min-count", "1",
+                       "--epochs", "50", "--batch-size", "16")
+    for line in proc.stdout:  # wait until training has really started
+        if line.startswith("epoch 1/50"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "resume with: w2v train --resume" in err
+    assert "Traceback" not in err
+    state = __import__("torch").load(run / "checkpoint.pt", weights_only=True)
+    assert state["position"]["words_done"] > 0
+    # finish quickly: resuming keeps the run's settings, so only check it starts and goes on
+    proc = w2v_process("train", "--resume", str(run), "-q")
+    try:
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130)
+    again = __import__("torch").load(run / "checkpoint.pt", weights_only=True)
+    assert again["position"]["words_done"] >= state["position"]["words_done"]
+    assert np.isfinite(again["input"].numpy()).all()
