@@ -12,6 +12,7 @@ from helpers import planted_sentences
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
 
+
 @pytest.fixture
 def planted_file(tmp_path: Path) -> Path:
     path = tmp_path / "planted.txt"

@@ -26,7 +26,8 @@ def planted_sentences(n_sentences: int = 3000, seed: int = 0) -> list[list[str]]
         words = topics[rng.integers(N_TOPICS)]
         length = rng.integers(6, 14)
         sentence = [
-            fillers[rng.integers(len(fillers))] if rng.random() < 0.25
+            fillers[rng.integers(len(fillers))]
+            if rng.random() < 0.25
             else words[rng.integers(len(words))]
             for _ in range(length)
         ]
@@ -39,7 +40,7 @@ def topic_accuracy(vectors) -> float:
     hits = total = 0
     for t, words in enumerate(topic_words()):
         for w in words:
-            best = [x for x, _ in vectors.most_similar(w, topn=20) if x.startswith("t")][0]
+            best = next(x for x, _ in vectors.most_similar(w, topn=20) if x.startswith("t"))
             hits += best.startswith(f"t{t}w")
             total += 1
     return hits / total

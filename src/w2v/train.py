@@ -147,6 +147,7 @@ class Trainer:
             shrink_windows=config.shrink_windows,
             batch_size=config.batch_size,
             seed=config.seed,
+            chunk_tokens=batching.CHUNK_TOKENS,
         )
         self.noise = NoiseSampler(vocab.noise_distribution(config.ns_exponent), self.device)
         self.words_per_epoch = int(offsets[-1])
@@ -265,13 +266,27 @@ class Trainer:
             self.history.epoch_seconds.append(seconds)
             self.history.epoch_words_per_sec.append(words_per_sec)
             pos.epoch, pos.chunk, pos.batch = pos.epoch + 1, 0, 0
-            summary = EpochSummary(pos.epoch, cfg.epochs, mean_loss, words_per_sec, seconds,
-                                   time.perf_counter() - started)
-            log.info("epoch %d/%d: loss %.4f, %.0f words/s, %.1fs", summary.epoch,
-                     cfg.epochs, mean_loss, words_per_sec, seconds)
+            summary = EpochSummary(
+                pos.epoch,
+                cfg.epochs,
+                mean_loss,
+                words_per_sec,
+                seconds,
+                time.perf_counter() - started,
+            )
+            log.info(
+                "epoch %d/%d: loss %.4f, %.0f words/s, %.1fs",
+                summary.epoch,
+                cfg.epochs,
+                mean_loss,
+                words_per_sec,
+                seconds,
+            )
             if self._epoch_examples and not math.isfinite(mean_loss):
-                raise W2VError(f"training diverged in epoch {pos.epoch} (loss is {mean_loss});"
-                               " try a smaller --alpha or --batch-size")
+                raise W2VError(
+                    f"training diverged in epoch {pos.epoch} (loss is {mean_loss});"
+                    " try a smaller --alpha or --batch-size"
+                )
             if cfg.checkpoint_every and (
                 pos.epoch % cfg.checkpoint_every == 0 or pos.epoch == cfg.epochs
             ):
