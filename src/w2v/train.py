@@ -127,6 +127,8 @@ class Trainer:
         self.run_dir = run_dir
         self.callbacks = callbacks or []
         self.device = resolve_device(config.device)
+        if self.device.type == "cuda":  # cuBLAS is deterministic only with a fixed workspace
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         if config.threads:
             torch.set_num_threads(config.threads)
         generator = torch.Generator().manual_seed(config.seed)
@@ -220,12 +222,18 @@ class Trainer:
         """Run (or continue) training to the last epoch; Ctrl-C checkpoints and raises."""
         for cb in self.callbacks:
             cb.on_train_begin(self)
+        was_deterministic = torch.are_deterministic_algorithms_enabled()
+        if self.device.type == "cuda":
+            # CUDA's index_add_ adds floats atomically in a varying order; the deterministic
+            # variant keeps "same seed, same device, same vectors" on a GPU too.
+            torch.use_deterministic_algorithms(True, warn_only=True)
         try:
             self._loop()
         except KeyboardInterrupt:
             self.save_checkpoint()
             raise TrainingInterrupted(self.run_dir) from None
         finally:
+            torch.use_deterministic_algorithms(was_deterministic)
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.model
