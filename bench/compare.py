@@ -161,6 +161,7 @@ def main() -> None:
         f"{args.corpus.name}, {n_words:,} words, {args.model}, {args.epochs} epoch(s), "
         f"dim {args.dim}, window 5, negative 5, sample 1e-3, min count 5; "
         f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
     )
     table = [
         f"# {header}",
