@@ -908,12 +908,10 @@ def load_scanned(path: str | os.PathLike[str]) -> ScannedCorpus:
 def _scan_to(
     cache_dir: Path,
     name: str,
-    source: Source,
-    tokenizer: Tokenizer,
-    text_column: str | None,
-    max_sentence_length: int,
+    blocks: Iterator[tuple[list[str], list[int]]],
+    display: str,
+    settings: dict[str, object],
     progress: Callable[[int], None] | None,
-    fingerprint: str | None,
 ) -> Path:
     """Scan into a temporary sibling of ``cache_dir/name``, then rename it into place."""
     final = cache_dir / name
@@ -924,15 +922,7 @@ def _scan_to(
         except OSError as e:
             raise W2VError(f"{cache_dir}: cannot create the corpus cache ({_describe(e)})") from e
         try:
-            blocks = _token_blocks(source, tokenizer, text_column, max_sentence_length)
-            settings = {
-                "text_column": text_column,
-                "lowercase": tokenizer.lowercase,
-                "strip_punctuation": tokenizer.strip_punctuation,
-                "max_sentence_length": max_sentence_length,
-                "fingerprint": fingerprint,
-            }
-            _write_scan(tmp, blocks, _display(source), settings, progress)
+            _write_scan(tmp, blocks, display, settings, progress)
         except OSError as e:
             # Reading errors are W2VErrors by now; this is the cache side (disk full...).
             raise W2VError(f"{cache_dir}: cannot write the corpus cache ({_describe(e)})") from e
@@ -967,18 +957,29 @@ def scan_corpus(
     end with the total (also on a cache hit).
     """
     fingerprint = source_fingerprint(source, text_column, tokenizer, max_sentence_length)
-    args = (source, tokenizer, text_column, max_sentence_length, progress, fingerprint)
+    settings: dict[str, object] = {
+        "text_column": text_column,
+        "lowercase": tokenizer.lowercase,
+        "strip_punctuation": tokenizer.strip_punctuation,
+        "max_sentence_length": max_sentence_length,
+        "fingerprint": fingerprint,
+    }
+
+    def scan_into(directory: Path, name: str) -> Path:
+        blocks = _token_blocks(source, tokenizer, text_column, max_sentence_length)
+        return _scan_to(directory, name, blocks, _display(source), settings, progress)
+
     if cache_dir is None:
         tmp_root = Path(tempfile.mkdtemp(prefix="w2v-scan-"))
         try:
-            corpus = load_scanned(_scan_to(tmp_root, "scan", *args))
+            corpus = load_scanned(scan_into(tmp_root, "scan"))
         finally:
             shutil.rmtree(tmp_root, ignore_errors=True)
         corpus.path = None
         return corpus
     cache_dir = Path(cache_dir)
     if fingerprint is None:
-        return load_scanned(_scan_to(cache_dir, f"stdin-{secrets.token_hex(8)}", *args))
+        return load_scanned(scan_into(cache_dir, f"stdin-{secrets.token_hex(8)}"))
     entry = cache_dir / fingerprint
     if entry.exists():
         try:
@@ -991,7 +992,7 @@ def scan_corpus(
             if progress is not None:
                 progress(corpus.n_tokens)
             return corpus
-    return load_scanned(_scan_to(cache_dir, fingerprint, *args))
+    return load_scanned(scan_into(cache_dir, fingerprint))
 
 
 def _sentence_blocks(
@@ -1026,22 +1027,13 @@ def scan_sentences(
 
     It cannot be fingerprinted, so it always gets a fresh ``sentences-<random>`` entry.
     """
-    cache_dir = Path(cache_dir)
+    settings: dict[str, object] = {
+        "max_sentence_length": max_sentence_length,
+        "fingerprint": None,
+    }
+    blocks = _sentence_blocks(sentences, max_sentence_length)
     name = f"sentences-{secrets.token_hex(8)}"
-    tmp = cache_dir / f".tmp-{name}"
-    try:
-        try:
-            tmp.mkdir(parents=True)
-        except OSError as e:
-            raise W2VError(f"{cache_dir}: cannot create the corpus cache ({_describe(e)})") from e
-        settings = {"max_sentence_length": max_sentence_length, "fingerprint": None}
-        _write_scan(
-            tmp, _sentence_blocks(sentences, max_sentence_length), "the sentences", settings, None
-        )
-        os.replace(tmp, cache_dir / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return load_scanned(cache_dir / name)
+    return load_scanned(_scan_to(Path(cache_dir), name, blocks, "the sentences", settings, None))
 
 
 # --------------------------------------------------------------------------- encoded corpus
