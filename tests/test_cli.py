@@ -274,7 +274,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
         if line.startswith("epoch 1/4"):
             break
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "resume with: w2v train --resume" in err
     assert "Traceback" not in err

@@ -55,6 +55,7 @@ class ProgressBar(Callback):
                 f"(elapsed {summary.elapsed:.1f}s)",
                 file=sys.stdout,
             )
+            sys.stdout.flush()  # a pipe (tee, a log file) should see each epoch as it ends
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self.bar is not None:
