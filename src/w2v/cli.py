@@ -102,7 +102,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             say(args, f"done; vectors in {run_dir}")
             return 0
         cfg = config_from_args(args)
-        corpus = None if args.corpus is None else args.corpus
+        corpus = args.corpus
         run_dir = prepare_run_dir(args.output, args.overwrite)
         run = Run(cfg, run_dir, callbacks)
         say(args, f"reading {corpus or 'the bundled Flickr30k captions'} ...")
@@ -195,7 +195,6 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
     kv = load_vectors_arg(args.vectors)
-    kv.get_index(args.word)
     results = kv.most_similar(args.word, topn=args.k, metric=args.metric)
     print(f"{args.k} nearest to {args.word!r} ({args.metric}):")
     for word, score in results:
