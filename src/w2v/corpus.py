@@ -905,6 +905,38 @@ def load_scanned(path: str | os.PathLike[str]) -> ScannedCorpus:
     return ScannedCorpus(words=words, counts=counts, ids=ids, offsets=offsets, path=path)
 
 
+def _publish(
+    parent: Path,
+    name: str,
+    write: Callable[[Path], None],
+    complete: Callable[[Path], bool],
+    what: str,
+) -> Path:
+    """Build ``parent/name`` in a temporary sibling, then rename it into place.
+
+    An interrupted build never leaves a half entry under the final name; if another
+    process published the same entry first, theirs is kept.
+    """
+    final = parent / name
+    tmp = parent / f".tmp-{name}-{secrets.token_hex(4)}"
+    try:
+        try:
+            tmp.mkdir(parents=True)
+        except OSError as e:
+            raise W2VError(f"{parent}: cannot create the {what} ({_describe(e)})") from e
+        try:
+            write(tmp)
+            os.replace(tmp, final)
+        except OSError as e:
+            # Reading errors are W2VErrors by now; this is the cache side (disk full...).
+            if not complete(final):
+                raise W2VError(f"{parent}: cannot write the {what} ({_describe(e)})") from e
+            log.debug("%s appeared meanwhile; using it", final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
 def _scan_to(
     cache_dir: Path,
     name: str,
@@ -913,29 +945,14 @@ def _scan_to(
     settings: dict[str, object],
     progress: Callable[[int], None] | None,
 ) -> Path:
-    """Scan into a temporary sibling of ``cache_dir/name``, then rename it into place."""
-    final = cache_dir / name
-    tmp = cache_dir / f".tmp-{name}-{secrets.token_hex(4)}"
-    try:
-        try:
-            tmp.mkdir(parents=True)
-        except OSError as e:
-            raise W2VError(f"{cache_dir}: cannot create the corpus cache ({_describe(e)})") from e
-        try:
-            _write_scan(tmp, blocks, display, settings, progress)
-        except OSError as e:
-            # Reading errors are W2VErrors by now; this is the cache side (disk full...).
-            raise W2VError(f"{cache_dir}: cannot write the corpus cache ({_describe(e)})") from e
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            # Another process finished the same scan first: keep theirs.
-            if not (final / "meta.json").is_file():
-                raise
-            log.debug("%s appeared while scanning; using it", final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    """Scan into ``cache_dir/name``, published atomically."""
+    return _publish(
+        cache_dir,
+        name,
+        lambda entry: _write_scan(entry, blocks, display, settings, progress),
+        lambda entry: (entry / "meta.json").is_file(),
+        "corpus cache",
+    )
 
 
 def scan_corpus(
@@ -1072,16 +1089,13 @@ def encode_corpus(scanned: ScannedCorpus, vocab: Vocab) -> EncodedCorpus:
         cached = load_encoded(final)
         if cached is not None:
             return cached
-        tmp = parent / f".tmp-{final.name}-{secrets.token_hex(4)}"
-        try:
-            tmp.mkdir()
-            _write_encoded(tmp, scanned, vocab.remap(scanned.words))
-            os.replace(tmp, final)
-        except OSError as e:
-            if load_encoded(final) is None:  # else another process finished it first
-                raise W2VError(f"{parent}: cannot write the encoded corpus ({_describe(e)})") from e
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        _publish(
+            parent,
+            final.name,
+            lambda entry: _write_encoded(entry, scanned, vocab.remap(scanned.words)),
+            lambda entry: load_encoded(entry) is not None,
+            "encoded corpus",
+        )
         encoded = load_encoded(final)
         assert encoded is not None
         if tmp_root is not None:
