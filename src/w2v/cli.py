@@ -149,20 +149,10 @@ def say(args: argparse.Namespace, message: str) -> None:
 
 
 def cmd_vocab(args: argparse.Namespace) -> int:
-    from .corpus import scan_corpus
-    from .run import build_vocab, bundled_corpus, default_cache_dir, tokenizer_for
+    from .run import Run
 
     cfg = build_config(None, **given_flags(args))
-    corpus = args.corpus if args.corpus is not None else bundled_corpus()
-    cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
-    scanned = scan_corpus(
-        corpus,
-        tokenizer_for(cfg),
-        text_column=cfg.text_column,
-        max_sentence_length=cfg.max_sentence_length,
-        cache_dir=cache,
-    )
-    vocab = build_vocab(scanned.words, scanned.counts, cfg)
+    scanned, vocab = Run(cfg, None).count(args.corpus)
     print(f"sentences:       {scanned.n_sentences:,}")
     print(f"tokens:          {scanned.n_tokens:,}")
     print(f"distinct words:  {len(scanned.words):,}")

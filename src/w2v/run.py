@@ -25,6 +25,7 @@ import numpy as np
 from .config import TrainConfig, build_config
 from .corpus import (
     EncodedCorpus,
+    ScannedCorpus,
     Tokenizer,
     encode_corpus,
     load_encoded,
@@ -144,7 +145,10 @@ class Run:
 
     # -- data ------------------------------------------------------------------------------
 
-    def prepare(self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None) -> None:
+    def count(
+        self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None
+    ) -> tuple[ScannedCorpus, Vocab]:
+        """Tokenize (or reuse the cached ids of) the corpus and build its vocabulary."""
         cfg = self.config
         if corpus is None:
             corpus = bundled_corpus()
@@ -161,7 +165,11 @@ class Run:
             # An iterable of token lists (gensim style) cannot be re-read later: its ids
             # are kept in the run directory, or in the cache when there is none.
             scanned = scan_sentences(corpus, self.run_dir or self.cache_dir)
-        vocab = build_vocab(scanned.words, scanned.counts, cfg)
+        return scanned, build_vocab(scanned.words, scanned.counts, cfg)
+
+    def prepare(self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None) -> None:
+        cfg = self.config
+        scanned, vocab = self.count(corpus)
         self.encoded = encode_corpus(scanned, vocab)
         self.vocab = vocab
         self.stats = CorpusStats(
