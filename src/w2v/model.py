@@ -132,6 +132,19 @@ class Word2Vec(nn.Module):
         rows = torch.nonzero(counts, as_tuple=True)[0]
         return summed[rows] / counts[rows].unsqueeze(1).to(weight.dtype), rows
 
+    def examples(
+        self, batch: Batch, negatives: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Input vectors (E, D), targets (E, 1 + K: the positive, then negatives) and, for
+        CBOW, which centre each example is (centres without contexts have none)."""
+        if self.model == "sg":
+            h = self.input.weight.index_select(0, batch.contexts)
+            targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
+            return h, targets, None
+        h, rows = self.cbow_input(batch, self.input.weight)
+        targets = torch.cat([batch.centers[rows].unsqueeze(1), negatives[rows]], 1)
+        return h, targets, rows
+
     # -- the objective, through autograd -----------------------------------------------------
 
     def forward(
@@ -142,17 +155,12 @@ class Word2Vec(nn.Module):
         Negatives: (P, K) for skip-gram with ``ns`` (one set per pair), else (N, K), one set
         per centre word; ``mask`` (same shape, 1 = use) drops some of them.
         """
-        w_in, w_out = self.input.weight, self.output.weight
         if self.loss_kind == "bce" and self.model == "sg":
             return self._seed_loss(batch, negatives, mask)
-        if self.model == "sg":
-            h = w_in[batch.contexts]
-            targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
-        else:
-            h, rows = self.cbow_input(batch, w_in)
-            targets = torch.cat([batch.centers[rows].unsqueeze(1), negatives[rows]], 1)
-            mask = mask[rows] if mask is not None else None
-        logits = torch.bmm(w_out[targets], h.unsqueeze(2)).squeeze(2)
+        h, targets, rows = self.examples(batch, negatives)
+        if mask is not None and rows is not None:
+            mask = mask[rows]
+        logits = torch.bmm(self.output.weight[targets], h.unsqueeze(2)).squeeze(2)
         weights = self._negative_weights(targets, mask)
         if self.loss_kind == "bce":
             labels = torch.zeros_like(logits)
@@ -196,13 +204,7 @@ class Word2Vec(nn.Module):
         must not feed its own update back within the step).
         """
         w_in, w_out = self.input.weight, self.output.weight
-        if self.model == "sg":
-            inputs = batch.contexts
-            h = w_in.index_select(0, inputs)
-            targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
-        else:
-            h, rows = self.cbow_input(batch, w_in)
-            targets = torch.cat([batch.centers[rows].unsqueeze(1), negatives[rows]], 1)
+        h, targets, rows = self.examples(batch, negatives)
         if len(targets) == 0:
             return h.new_zeros(()), 0
         u = w_out.index_select(0, targets.reshape(-1)).view(*targets.shape, -1)
@@ -216,12 +218,12 @@ class Word2Vec(nn.Module):
         loss = -F.logsigmoid(logits[:, 0]) - (F.logsigmoid(-logits[:, 1:]) * weights).sum(1)
         grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)
         grad_u = g.unsqueeze(2) * h.unsqueeze(1)
-        if self.model == "sg":
-            grad_in, in_rows = grad_h, inputs
-        else:  # word2vec adds the whole error to every context word of the window
-            grad_in, in_rows = grad_h.new_zeros(len(batch.centers), h.shape[1]), rows
-            grad_in[in_rows] = grad_h
-            grad_in, in_rows = grad_in[batch.owner], batch.contexts
+        if rows is None:  # skip-gram: one input word per example
+            grad_in = grad_h
+        else:  # CBOW: word2vec adds the whole error to every context word of the window
+            per_centre = grad_h.new_zeros(len(batch.centers), h.shape[1])
+            per_centre[rows] = grad_h
+            grad_in = per_centre[batch.owner]
         w_out.index_add_(0, targets.reshape(-1), grad_u.reshape(-1, h.shape[1]))
-        w_in.index_add_(0, in_rows, grad_in)
+        w_in.index_add_(0, batch.contexts, grad_in)
         return loss.sum(), len(loss)
