@@ -203,6 +203,100 @@ def cmd_analogy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate import BENCHMARKS, bundled_path, evaluate, format_table, to_json
+
+    if args.list:
+        for b in BENCHMARKS.values():
+            unit = "pairs" if b.kind == "similarity" else "questions"
+            print(f"{b.name:<10} {b.kind:<10} {b.items:>6,} {unit:<9}  {b.title}")
+        print(f"(files in {bundled_path(BENCHMARKS['google']).parent})")
+        return 0
+    if not args.vectors:
+        raise W2VError("evaluate needs VECTORS: a run directory or a vectors file")
+    names = [n.strip() for item in args.benchmark or [] for n in item.split(",") if n.strip()]
+    methods = ("add", "mul") if args.method == "both" else (args.method,)
+    if args.restrict_vocab is not None and args.restrict_vocab < 0:
+        raise W2VError("--restrict-vocab must be >= 0 (0: the whole vocabulary)")
+    kv = load_vectors_arg(args.vectors)
+    results = evaluate(
+        kv,
+        names or None,
+        restrict_vocab=args.restrict_vocab,
+        methods=methods,
+        case_insensitive=not args.case_sensitive,
+    )
+    if args.json:
+        report = {
+            "vectors": args.vectors,
+            "words": len(kv),
+            "dim": kv.vector_size,
+            "results": to_json(results),
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{args.vectors}: {len(kv):,} words x {kv.vector_size} dims")
+        print(format_table(results, sections=not args.totals_only))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from . import plot
+
+    source = Path(args.source)
+    folder = source if source.is_dir() else source.parent
+    out = Path(args.output) if args.output else folder / f"{args.what}.png"
+    size = {"width": args.width, "height": args.height, "dpi": args.dpi}
+    size = {k: v for k, v in size.items() if v is not None}
+    if args.what == "loss":
+        written = plot.plot_loss(source, out, **size)
+    elif args.what == "eval":
+        written = plot.plot_eval(source, out, **size)
+    else:
+        words = [w for item in args.words or [] for w in item.split(",") if w]
+        if args.top < 1:
+            raise W2VError("--top must be >= 1")
+        written = plot.plot_words(
+            load_vectors_arg(args.source),
+            out,
+            words=words or None,
+            top=args.top,
+            method=args.method,
+            seed=args.seed,
+            **size,
+        )
+    print(f"wrote {written}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if not args.projector and not args.word2vec:
+        raise W2VError("export needs --projector OUT_DIR and/or --word2vec OUT_FILE")
+    if args.limit is not None and args.limit < 1:
+        raise W2VError("--limit must be >= 1")
+    kv = load_vectors_arg(args.vectors)
+    if args.projector:
+        from .export import export_projector
+
+        vectors_tsv, metadata_tsv = export_projector(kv, args.projector, limit=args.limit)
+        rows = min(len(kv), args.limit or len(kv))
+        print(f"wrote {vectors_tsv} and {metadata_tsv} ({rows:,} words)")
+        print("load them at https://projector.tensorflow.org (Load -> choose both files)")
+    if args.word2vec:
+        from .vectors import KeyedVectors
+
+        out = kv
+        if args.limit is not None and args.limit < len(kv):
+            counts = kv.counts[: args.limit] if kv.counts is not None else None
+            out = KeyedVectors(kv.index_to_key[: args.limit], kv.vectors[: args.limit], counts)
+        out.save_word2vec_format(args.word2vec, binary=args.binary)
+        kind = "binary" if args.binary else "text"
+        print(f"wrote {args.word2vec} (word2vec {kind} format, {len(out):,} words)")
+    return 0
+
+
 # -- the parser --------------------------------------------------------------------------------
 
 
@@ -282,6 +376,85 @@ def build_parser() -> Parser:
         "--method", choices=["add", "mul"], default="add", help="3CosAdd or 3CosMul (default: add)"
     )
     p.set_defaults(func=cmd_analogy)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="scores on the standard word-similarity and analogy benchmarks",
+        description="Spearman's rho on word-pair similarity sets and analogy accuracy "
+        "(3CosAdd, 3CosMul) on Google, MSR and BATS; every set ships with w2v.",
+    )
+    p.add_argument("vectors", nargs="?", help=vectors_help)
+    p.add_argument(
+        "-b",
+        "--benchmark",
+        action="append",
+        metavar="NAME|FILE",
+        help="a bundled benchmark (see --list) or your own file in the same format; "
+        "repeat or separate by commas (default: all bundled benchmarks)",
+    )
+    p.add_argument(
+        "--restrict-vocab",
+        type=int,
+        default=30000,
+        metavar="N",
+        help="analogies: ask and answer within the N most frequent words, as word2vec "
+        "and gensim do (default: 30000; 0: all)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["add", "mul", "both"],
+        default="both",
+        help="analogy method: 3CosAdd, 3CosMul or both (default: both)",
+    )
+    p.add_argument("--case-sensitive", action="store_true", help="match words exactly")
+    p.add_argument("--totals-only", action="store_true", help="no per-section analogy rows")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--list", action="store_true", help="list the bundled benchmarks")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "plot",
+        help="PNG pictures: loss curve, 2-D word map, scores per epoch",
+        description="Draw a PNG (needs the plot extra: pip install 'w2v[plot]').",
+    )
+    p.add_argument(
+        "what",
+        choices=["loss", "words", "eval"],
+        help="loss: a run's loss over training; words: a 2-D map of words; "
+        "eval: a run's benchmark scores per epoch (train with --eval)",
+    )
+    p.add_argument("source", help="a run directory (loss, eval) or vectors (words)")
+    p.add_argument(
+        "-o", "--output", metavar="PNG", help="where to write (default: WHAT.png in the run dir)"
+    )
+    p.add_argument(
+        "--words",
+        action="append",
+        metavar="W1,W2,...",
+        help="words: the words to draw (default: the --top most frequent)",
+    )
+    p.add_argument("--top", type=int, default=100, help="words: how many (default: 100)")
+    p.add_argument("--method", choices=["pca", "tsne"], default="pca", help="words: 2-D projection")
+    p.add_argument("--seed", type=int, default=1, help="words: t-SNE's random seed")
+    p.add_argument("--width", type=float, help="inches (default: 8, words: 10)")
+    p.add_argument("--height", type=float, help="inches (default: 5, words: 8)")
+    p.add_argument("--dpi", type=float, help="pixels per inch (default: 120)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser(
+        "export",
+        help="write vectors for other tools (Embedding Projector, word2vec formats)",
+    )
+    p.add_argument("vectors", help=vectors_help)
+    p.add_argument(
+        "--projector",
+        metavar="OUT_DIR",
+        help="write vectors.tsv and metadata.tsv for TensorBoard's Embedding Projector",
+    )
+    p.add_argument("--word2vec", metavar="OUT_FILE", help="write a word2vec-format file")
+    p.add_argument("--binary", action="store_true", help="--word2vec in the binary format")
+    p.add_argument("--limit", type=int, help="only the N most frequent words")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

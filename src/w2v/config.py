@@ -80,6 +80,15 @@ class TrainConfig:
     # --- machine ----------------------------------------------------------------------------
     device: str = _knob("auto", "where to train", ("auto", "cpu", "cuda", "mps"))
     threads: int | None = _knob(None, "CPU threads for torch (default: torch's choice)")
+    # --- evaluation -------------------------------------------------------------------------
+    eval: bool = _knob(
+        False, "evaluate after every epoch and keep the scores in the run's eval.json"
+    )
+    eval_benchmarks: str | None = _knob(
+        None,
+        "comma-separated benchmark names or files for --eval (default: all bundled ones; "
+        "see w2v evaluate --list)",
+    )
     # --- outputs ----------------------------------------------------------------------------
     format: str = _knob("text", "word2vec format of the saved vectors", ("text", "binary"))
     checkpoint_every: int = _knob(1, "write a checkpoint every this many epochs (0: never)")

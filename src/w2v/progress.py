@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -55,8 +55,24 @@ class ProgressBar(Callback):
                 f"(elapsed {summary.elapsed:.1f}s)",
                 file=sys.stdout,
             )
+            if summary.scores:
+                self.bar.write(f"  scores: {format_scores(summary.scores)}", file=sys.stdout)
             sys.stdout.flush()  # a pipe (tee, a log file) should see each epoch as it ends
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def format_scores(scores: dict[str, dict[str, Any]]) -> str:
+    """``ws353 0.612, google 31.2%``: rho as is, analogy accuracy in percent."""
+    parts = []
+    for name, entry in scores.items():
+        value = entry.get("score")
+        if value is None:
+            parts.append(f"{name} -")
+        elif entry.get("kind") == "analogy":
+            parts.append(f"{name} {100 * value:.1f}%")
+        else:
+            parts.append(f"{name} {value:.3f}")
+    return ", ".join(parts)

@@ -6,6 +6,7 @@ A run directory holds everything a run made and needs to go on:
     vocab.tsv        word<TAB>count, in id order
     checkpoint.pt    tables, optimizer, position, loss history (plain tensors, no pickle)
     history.json     loss per logged step and per epoch
+    eval.json        with --eval: benchmark scores after every epoch
     vectors.txt|bin  the input vectors in word2vec's format
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,7 +34,7 @@ from .corpus import (
     scan_sentences,
 )
 from .errors import W2VError
-from .train import CHECKPOINT_NAME, Callback, Trainer
+from .train import CHECKPOINT_NAME, Callback, EpochSummary, Trainer
 from .vectors import KeyedVectors
 from .vocab import Vocab
 
@@ -42,7 +43,22 @@ log = logging.getLogger(__name__)
 CONFIG_NAME = "config.json"
 VOCAB_NAME = "vocab.tsv"
 HISTORY_NAME = "history.json"
+EVAL_NAME = "eval.json"
+EVAL_FORMAT = "w2v-eval"
 RUN_FORMAT = "w2v-run"
+# What a run and `w2v plot` write into a run directory; --overwrite removes all of them.
+RUN_FILES = (
+    CONFIG_NAME,
+    VOCAB_NAME,
+    HISTORY_NAME,
+    EVAL_NAME,
+    CHECKPOINT_NAME,
+    "vectors.txt",
+    "vectors.bin",
+    "loss.png",
+    "eval.png",
+    "words.png",
+)
 
 
 def bundled_corpus() -> Path:
@@ -94,11 +110,14 @@ def prepare_run_dir(output: str | Path | None, overwrite: bool) -> Path:
         run_dir = Path(output)
         if run_dir.exists() and not run_dir.is_dir():
             raise W2VError(f"{run_dir}: exists and is not a directory")
-        if (run_dir / CONFIG_NAME).exists() and not overwrite:
-            raise W2VError(
-                f"{run_dir}: already holds a run; continue it with --resume {run_dir}, "
-                "or pass --overwrite to replace it"
-            )
+        if (run_dir / CONFIG_NAME).exists():
+            if not overwrite:
+                raise W2VError(
+                    f"{run_dir}: already holds a run; continue it with --resume {run_dir}, "
+                    "or pass --overwrite to replace it"
+                )
+            for name in RUN_FILES:  # nothing of the old run may pass for the new one's
+                (run_dir / name).unlink(missing_ok=True)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -197,13 +216,20 @@ class Run:
 
     def make_trainer(self) -> Trainer:
         assert self.vocab is not None and self.encoded is not None
+        callbacks = list(self.callbacks)
+        evaluator = None
+        if self.config.eval:
+            evaluator = epoch_evaluator(self.vocab, self.config.eval_benchmarks)
+            if self.run_dir is not None:
+                callbacks.insert(0, EvalWriter(self.run_dir))
         self.trainer = Trainer(
             self.config,
             self.vocab,
             self.encoded.ids,
             self.encoded.offsets,
             run_dir=self.run_dir,
-            callbacks=self.callbacks,
+            callbacks=callbacks,
+            evaluator=evaluator,
         )
         return self.trainer
 
@@ -221,6 +247,38 @@ class Run:
 
     def vectors_name(self) -> str:
         return "vectors.bin" if self.config.format == "binary" else "vectors.txt"
+
+
+def epoch_evaluator(
+    vocab: Vocab, benchmarks: str | None
+) -> Callable[[np.ndarray], dict[str, dict[str, Any]]]:
+    """Scores of the vectors on the benchmarks (3CosAdd for analogies), one per benchmark.
+
+    The benchmarks are read here, before training starts, so a bad name fails at once.
+    """
+    from .evaluate import BENCHMARKS, evaluate, headline_scores, load_benchmark
+
+    names = [n.strip() for n in (benchmarks or "").split(",") if n.strip()]
+    loaded = [load_benchmark(name) for name in names or BENCHMARKS]
+
+    def scores(vectors: np.ndarray) -> dict[str, dict[str, Any]]:
+        kv = KeyedVectors(vocab.words, vectors, vocab.counts)
+        return headline_scores(evaluate(kv, loaded, methods=("add",)))
+
+    return scores
+
+
+class EvalWriter(Callback):
+    """Keeps RUN_DIR/eval.json up to date with the scores of every finished epoch."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    def on_epoch_end(self, trainer: Trainer, summary: EpochSummary) -> None:
+        write_json(
+            self.run_dir / EVAL_NAME,
+            {"format": EVAL_FORMAT, "epochs": trainer.history.epoch_eval},
+        )
 
 
 def train(

@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,9 @@ class History:
     epoch_loss: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
     epoch_words_per_sec: list[float] = field(default_factory=list)
+    epoch_words: list[int] = field(default_factory=list)  # words trained when each epoch ended
+    # with --eval: {"epoch": n, "words_done": w, "scores": {benchmark: {"kind", "score"}}}
+    epoch_eval: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -97,6 +101,7 @@ class EpochSummary:
     words_per_sec: float
     seconds: float
     elapsed: float
+    scores: dict[str, dict[str, Any]] | None = None  # with --eval: benchmark -> kind, score
 
 
 class Callback:
@@ -121,11 +126,15 @@ class Trainer:
         *,
         run_dir: Path | None = None,
         callbacks: list[Callback] | None = None,
+        evaluator: Callable[[np.ndarray], dict[str, dict[str, Any]]] | None = None,
     ) -> None:
         self.config = config
         self.vocab = vocab
         self.run_dir = run_dir
         self.callbacks = callbacks or []
+        # Scores the input vectors after each epoch; the scores go into the history, so
+        # the checkpoint written right after keeps them for a resumed run.
+        self.evaluator = evaluator
         self.device = resolve_device(config.device)
         if self.device.type == "cuda":  # cuBLAS is deterministic only with a fixed workspace
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -273,7 +282,14 @@ class Trainer:
             self.history.epoch_loss.append(mean_loss)
             self.history.epoch_seconds.append(seconds)
             self.history.epoch_words_per_sec.append(words_per_sec)
+            self.history.epoch_words.append(pos.words_done)
             pos.epoch, pos.chunk, pos.batch = pos.epoch + 1, 0, 0
+            scores = None
+            if self.evaluator is not None and math.isfinite(mean_loss):
+                scores = self.evaluator(self.input_vectors())
+                self.history.epoch_eval.append(
+                    {"epoch": pos.epoch, "words_done": pos.words_done, "scores": scores}
+                )
             summary = EpochSummary(
                 pos.epoch,
                 cfg.epochs,
@@ -281,6 +297,7 @@ class Trainer:
                 words_per_sec,
                 seconds,
                 time.perf_counter() - started,
+                scores,
             )
             log.info(
                 "epoch %d/%d: loss %.4f, %.0f words/s, %.1fs",
