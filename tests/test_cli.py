@@ -284,3 +284,108 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
     again = torch.load(run / "checkpoint.pt", weights_only=True)
     assert again["position"]["words_done"] > state["position"]["words_done"]
     assert len(again["history"]["epoch_loss"]) >= second
+
+
+# -- evaluate, plot, export -------------------------------------------------------------------
+
+
+def test_overwrite_removes_the_old_runs_files(trained, planted_file, capsys):
+    (trained / "eval.json").write_text("{}")
+    (trained / "loss.png").write_bytes(b"old")
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        str(planted_file),
+        "-o",
+        str(trained),
+        "--overwrite",
+        "--format",
+        "binary",
+        *FAST,
+    )
+    assert code == 0, err
+    names = {p.name for p in trained.iterdir()}
+    assert "vectors.bin" in names
+    assert not {"eval.json", "loss.png", "vectors.txt"} & names
+
+
+def test_train_eval_prints_scores_per_epoch(planted_file, tmp_path, capsys):
+    pairs = tmp_path / "topics.tsv"
+    pairs.write_text("t0w1\tt0w2\t9\nt0w1\tt1w1\t1\nt2w3\tt2w4\t9\nt2w4\tt3w0\t1\n")
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        str(planted_file),
+        "-o",
+        str(tmp_path / "r"),
+        *FAST[:-1],
+        "--eval",
+        "--eval-benchmarks",
+        f"google,{pairs}",
+    )
+    assert code == 0, err
+    assert out.count("  scores: google -, topics ") == 2  # nothing of Google is covered
+    saved = json.loads((tmp_path / "r" / "eval.json").read_text())
+    assert [e["epoch"] for e in saved["epochs"]] == [1, 2]
+
+
+def test_plot_commands_write_pngs(trained, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    code, out, err = run_cli(capsys, "plot", "loss", str(trained))
+    assert code == 0, err
+    assert out.strip() == f"wrote {trained / 'loss.png'}"
+    assert (trained / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    target = tmp_path / "map.png"
+    code, _, err = run_cli(
+        capsys,
+        "plot",
+        "words",
+        str(trained),
+        "--words",
+        "t0w1,t0w2",
+        "--words",
+        "t1w1",
+        "-o",
+        str(target),
+        "--width",
+        "4",
+        "--height",
+        "3",
+        "--dpi",
+        "50",
+    )
+    assert code == 0, err
+    png = target.read_bytes()
+    assert int.from_bytes(png[16:20], "big") == 200 and int.from_bytes(png[20:24], "big") == 150
+
+
+def test_plot_errors_are_one_line(trained, capsys, monkeypatch):
+    assert_user_error(capsys, "plot", "eval", str(trained), match="train with --eval")
+    assert_user_error(capsys, "plot", "words", str(trained), "--words", "t0w1,nope", match="'nope'")
+    assert_user_error(capsys, "plot", "pie", str(trained), match="invalid choice: 'pie'")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    line = assert_user_error(capsys, "plot", "loss", str(trained), match="matplotlib")
+    assert "pip install 'w2v[plot]'" in line
+    assert not (trained / "loss.png").exists()
+
+
+def test_export_projector_and_word2vec(trained, tmp_path, capsys):
+    from w2v.vectors import load_vectors
+
+    code, _, err = run_cli(
+        capsys, "export", str(trained), "--projector", str(tmp_path / "proj"), "--limit", "10"
+    )
+    assert code == 0, err
+    rows = (tmp_path / "proj" / "vectors.tsv").read_text().splitlines()
+    words = (tmp_path / "proj" / "metadata.tsv").read_text().splitlines()
+    original = load_vectors(trained)
+    assert words == original.index_to_key[:10] and len(rows) == 10
+    assert [float(x) for x in rows[3].split("\t")] == pytest.approx(original.vectors[3], rel=1e-5)
+    code, _, err = run_cli(
+        capsys, "export", str(trained), "--word2vec", str(tmp_path / "v.bin"), "--binary"
+    )
+    assert code == 0, err
+    again = load_vectors(tmp_path / "v.bin")
+    assert again.index_to_key == original.index_to_key
+    assert (again.vectors == original.vectors).all()
+    assert_user_error(capsys, "export", str(trained), match="--projector")

@@ -678,41 +678,46 @@ def _fmt_acc(score: SectionScore, method: str) -> str:
 
 
 def format_table(results: Sequence[Result], *, sections: bool = True) -> str:
-    """A plain-text table: rho (or accuracy per method), coverage, out-of-vocabulary."""
-    sims = [r for r in results if isinstance(r, SimilarityResult)]
-    anas = [r for r in results if isinstance(r, AnalogyResult)]
-    lines: list[str] = []
-    if sims:
-        width = max(12, *(len(r.benchmark) for r in sims))
-        lines.append(f"{'similarity':<{width}}  {'spearman':>8}  {'pearson':>8}  {'pairs':>11}")
-        for r in sims:
-            lines.append(
-                f"{r.benchmark:<{width}}  {_fmt_rho(r.spearman):>8}  {_fmt_rho(r.pearson):>8}"
-                f"  {f'{r.covered}/{r.total}':>11}"
-            )
-    for r in anas:
-        if lines:
-            lines.append("")
-        rows: list[tuple[str, SectionScore]] = []
+    """One plain-text table: Spearman's rho of each similarity benchmark, then the
+    accuracy of each analogy benchmark per section, group and in total, with coverage."""
+    methods: list[str] = []
+    for r in results:
+        if isinstance(r, AnalogyResult):
+            methods += [m for m in r.methods if m not in methods]
+    rows: list[tuple[str, list[str], str]] = []  # label, score cells, covered
+    for r in results:
+        if isinstance(r, SimilarityResult):
+            cells = [_fmt_rho(r.spearman)] + [""] * max(0, len(methods) - 1)
+            rows.append((r.benchmark, cells, f"{r.covered}/{r.total}"))
+            continue
+        parts: list[tuple[str, SectionScore]] = []
         if sections and len(r.sections) > 1:
-            rows += [(f"  {s.name}", s) for s in r.sections]
-        if len(r.sections) > 1 or r.groups:
-            rows += [(f"{g.name}", g) for g in r.groups]
-        rows.append(("total", r.total))
-        title = f"{r.benchmark} (top {r.restrict_vocab:,} words)"
-        width = max(len(title), *(len(name) for name, _ in rows))
-        header = f"{title:<{width}}"
-        for method in r.methods:
-            header += f"  {METHOD_NAMES[method]:>8}"
-        header += f"  {'questions':>13}"
-        lines.append(header)
-        for name, score in rows:
-            line = f"{name:<{width}}"
-            for method in r.methods:
-                line += f"  {_fmt_acc(score, method):>8}"
-            line += f"  {f'{score.covered}/{score.total}':>13}"
-            lines.append(line)
-    return "\n".join(lines)
+            parts += [(f"  {s.name}", s) for s in r.sections]
+        parts += [(f"  {g.name}", g) for g in r.groups]
+        if parts:
+            rows.append((f"{r.benchmark} (top {r.restrict_vocab:,} words)", [], ""))
+            parts.append(("  total", r.total))
+        else:
+            parts.append((f"{r.benchmark} (top {r.restrict_vocab:,} words)", r.total))
+        for label, score in parts:
+            cells = [_fmt_acc(score, m) if m in r.methods else "-" for m in methods]
+            rows.append((label, cells, f"{score.covered}/{score.total}"))
+    first = "rho / " + METHOD_NAMES[methods[0]] if methods else "rho"
+    headers = [first] + [METHOD_NAMES[m] for m in methods[1:]]
+    width = max(len("benchmark"), *(len(label) for label, _, _ in rows))
+    widths = [max(len(h), 8) for h in headers]
+    cover = max(len("covered"), *(len(c) for _, _, c in rows))
+
+    def line(label: str, cells: list[str], covered: str) -> str:
+        text = f"{label:<{width}}"
+        for cell, w in zip(cells or [""] * len(widths), widths, strict=True):
+            text += f"  {cell:>{w}}"
+        return (text + f"  {covered:>{cover}}").rstrip()
+
+    out = [line("benchmark", headers, "covered")]
+    out.append(line("-" * width, ["-" * w for w in widths], "-" * cover))
+    out += [line(label, cells, covered) for label, cells, covered in rows]
+    return "\n".join(out)
 
 
 def to_json(results: Sequence[Result]) -> list[dict[str, Any]]:
