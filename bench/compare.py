@@ -1,12 +1,19 @@
 """w2v against gensim on the same corpus, same settings, same machine, one sitting.
 
     python bench/compare.py                       # enwiki2015_text8style, skip-gram, 1 epoch
-    python bench/compare.py --epochs 5 --model cbow --limit 2000000
+    python bench/compare.py --epochs 5 --model cbow
+    python bench/compare.py --limit 2000000 --repeat 3 --w2v-option engine=torch
+
+Each run is its own process, so each has its own peak resident memory; with --repeat the
+tools take turns (w2v, gensim corpus_file, gensim iterable, w2v, ...), so a drift of the
+machine hits all of them alike.
 
 Words/s is raw corpus tokens x epochs / training wall time; the vocabulary scan (ours:
-tokenize + count + encode to the id cache; gensim: build_vocab) is timed separately.
-Quality: Google analogies (3CosAdd, restricted to the 30,000 most frequent words), WS-353
-and SimLex-999 in the main table; every bundled benchmark (w2v evaluate) in a second one.
+tokenize + count + encode to the id cache; gensim: build_vocab) is timed separately. gensim
+runs with workers = cores, from a corpus file (its fastest mode) and from a list of token
+lists in memory (its plain iterable mode, which here scores higher). Quality: Google
+analogies (3CosAdd, restricted to the 30,000 most frequent words), WS-353 and SimLex-999 in
+the main table; every bundled benchmark (w2v evaluate) in a second one.
 Writes a markdown table to bench/results/. Needs gensim (the test extra).
 """
 
@@ -14,48 +21,67 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import platform
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-
-import w2v
-from w2v.evaluate import AnalogyResult, SimilarityResult, evaluate
-from w2v.run import Run
-
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
+TOOLS = ("w2v", "corpus_file", "iterable")
+LINE_TOKENS = 10_000  # words per line of the corpus both tools read (word2vec's sentence cap)
 
 
-def read_tokens(path: Path, limit: int | None) -> list[str]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        tokens = f.read().split()
-    return tokens[:limit] if limit else tokens
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+# -- one run, in a child process -------------------------------------------------------------
 
 
 def quality(kv) -> dict:
     """Every bundled benchmark, scored by w2v's evaluator (it agrees with gensim's own
     evaluate_word_pairs / evaluate_word_analogies; tests/test_evaluate.py holds it to that)."""
+    import w2v
+    from w2v.evaluate import AnalogyResult, evaluate
+
     if not isinstance(kv, w2v.KeyedVectors):  # gensim's
         kv = w2v.KeyedVectors(list(kv.index_to_key), kv.vectors)
-    results = evaluate(kv, restrict_vocab=30000)
-    scores = {r.benchmark: r.score for r in results}
-    return {
-        "analogy": 100 * scores["google"],
-        "ws353": scores["ws353"],
-        "simlex": scores["simlex999"],
-        "results": results,
-    }
+    cells = {}
+    for r in evaluate(kv, restrict_vocab=30000):
+        if isinstance(r, AnalogyResult):
+            add, mul = r.total.accuracy("add"), r.total.accuracy("mul")
+            cells[r.benchmark] = {
+                "kind": "analogy",
+                "add": add,
+                "mul": mul,
+                "covered": r.total.covered,
+                "total": r.total.total,
+            }
+        else:
+            cells[r.benchmark] = {
+                "kind": "similarity",
+                "rho": r.spearman,
+                "covered": r.covered,
+                "total": r.total,
+            }
+    return cells
 
 
-def run_gensim(sentences, corpus_file: str | None, args) -> dict:
+def child_gensim(corpus: Path, args: argparse.Namespace, from_file: bool) -> dict:
+    import gensim
     from gensim.models import Word2Vec
 
+    sentences = None
+    if not from_file:
+        with open(corpus, encoding="utf-8") as f:
+            sentences = [line.split() for line in f]
     model = Word2Vec(
         vector_size=args.dim,
         window=5,
@@ -67,15 +93,15 @@ def run_gensim(sentences, corpus_file: str | None, args) -> dict:
         seed=1,
     )
     t = time.perf_counter()
-    if corpus_file:
-        model.build_vocab(corpus_file=corpus_file)
+    if from_file:
+        model.build_vocab(corpus_file=str(corpus))
     else:
         model.build_vocab(sentences)
     scan = time.perf_counter() - t
     t = time.perf_counter()
-    if corpus_file:
+    if from_file:
         model.train(
-            corpus_file=corpus_file,
+            corpus_file=str(corpus),
             epochs=args.epochs,
             total_examples=model.corpus_count,
             total_words=model.corpus_total_words,
@@ -83,17 +109,25 @@ def run_gensim(sentences, corpus_file: str | None, args) -> dict:
     else:
         model.train(sentences, epochs=args.epochs, total_examples=model.corpus_count)
     train = time.perf_counter() - t
-    return {"scan": scan, "train": train, "vocab": len(model.wv), **quality(model.wv)}
+    mode = "corpus_file" if from_file else "iterable (token lists in memory)"
+    return {
+        "name": f"gensim {gensim.__version__} {mode}, workers={args.workers}",
+        "scan": scan,
+        "train": train,
+        "vocab": len(model.wv),
+        "quality": quality(model.wv),
+    }
 
 
-def run_w2v(corpus: Path, args) -> dict:
+def child_w2v(corpus: Path, args: argparse.Namespace) -> dict:
+    import torch
+
+    import w2v
+    from w2v.run import Run
+
+    options = dict(parse_option(o) for o in args.w2v_option)
     cfg = w2v.build_config(
-        model=args.model,
-        epochs=args.epochs,
-        dim=args.dim,
-        device=args.device,
-        batch_size=args.batch_size,
-        checkpoint_every=0,
+        model=args.model, epochs=args.epochs, dim=args.dim, checkpoint_every=0, **options
     )
     run = Run(cfg, None)
     t = time.perf_counter()
@@ -105,14 +139,108 @@ def run_w2v(corpus: Path, args) -> dict:
     if trainer.device.type == "cuda":
         torch.cuda.synchronize()
     train = time.perf_counter() - t
+    where = str(trainer.device)
+    if trainer.engine == "numba":
+        threads = 1 if cfg.deterministic else (cfg.threads or cores())
+        where += f", numba, {threads} threads"
+    else:
+        where += f", torch, batch {cfg.batch_size}"
+    extra = "".join(f", {k}={v}" for k, v in options.items() if k not in ("threads",))
     return {
+        "name": f"w2v {w2v.__version__} ({where}{extra})",
         "scan": scan,
         "train": train,
         "vocab": len(run.vocab),
-        "device": str(trainer.device),
-        "batch": cfg.batch_size,
-        **quality(run.finish()),
+        "quality": quality(run.finish()),
     }
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    return key, value
+
+
+def child(args: argparse.Namespace) -> None:
+    corpus = Path(args.child_corpus)
+    os.environ.setdefault("W2V_CACHE_DIR", str(corpus.parent / "cache"))
+    if args.child == "w2v":
+        out = child_w2v(corpus, args)
+    else:
+        out = child_gensim(corpus, args, from_file=args.child == "corpus_file")
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(out))
+
+
+# -- the sitting -----------------------------------------------------------------------------
+
+
+def run_child(tool: str, corpus: Path, argv: list[str]) -> dict:
+    cmd = [sys.executable, __file__, *argv, "--child", tool, "--child-corpus", str(corpus)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not results:
+        sys.stderr.write(proc.stderr[-3000:])
+        raise SystemExit(f"{tool} run failed (exit {proc.returncode})")
+    return json.loads(results[-1][len("RESULT ") :])
+
+
+def write_corpus(source: Path, limit: int | None, path: Path) -> int:
+    with gzip.open(source, "rt", encoding="utf-8") as f:
+        tokens = f.read().split()
+    if limit:
+        tokens = tokens[:limit]
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(0, len(tokens), LINE_TOKENS):
+            f.write(" ".join(tokens[i : i + LINE_TOKENS]) + "\n")
+    return len(tokens)
+
+
+def table(rows: list[dict], n_words: int, args: argparse.Namespace) -> list[str]:
+    base = (
+        statistics.median(r["train"] for r in rows if r["tool"] == "w2v")
+        if any(r["tool"] == "w2v" for r in rows)
+        else None
+    )
+    out = [
+        "| run | vocab | scan s | train s | words/s | w2v speed / this | peak RSS MB "
+        "| analogy % | WS-353 | SimLex |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        q = r["quality"]
+        wps = n_words * args.epochs / r["train"]
+        ratio = f"{r['train'] / base:.2f}" if base else "-"
+        out.append(
+            f"| {r['name']} | {r['vocab']:,} | {r['scan']:.1f} | {r['train']:.1f} | "
+            f"{wps:,.0f} | {ratio} | {r['peak_mb']:,.0f} | {100 * q['google']['add']:.1f} | "
+            f"{q['ws353']['rho']:.3f} | {q['simlex999']['rho']:.3f} |"
+        )
+    return out
+
+
+def every_benchmark(rows: list[dict]) -> list[str]:
+    names = [f"{r['name'].split(' (')[0].split(',')[0]} #{i + 1}" for i, r in enumerate(rows)]
+    out = ["| benchmark | " + " | ".join(names) + " |", "|---" * (len(rows) + 1) + "|"]
+    for bench, first in rows[0]["quality"].items():
+        cells = []
+        for r in rows:
+            c = r["quality"][bench]
+            if c["kind"] == "analogy":
+                cells.append(
+                    f"{100 * c['add']:.1f} / {100 * c['mul']:.1f} ({c['covered']}/{c['total']})"
+                )
+            else:
+                cells.append(f"{c['rho']:.3f} ({c['covered']}/{c['total']})")
+        label = bench + (" (%)" if first["kind"] == "analogy" else " (rho)")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
 
 
 def main() -> None:
@@ -122,94 +250,83 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--limit", type=int, help="use only the first WORDS tokens")
-    p.add_argument("--workers", type=int, default=os.cpu_count())
-    p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int, help="w2v's centre words per step")
-    p.add_argument("--skip-gensim", action="store_true", help="w2v only (e.g. on a GPU box)")
+    p.add_argument("--workers", type=int, default=cores(), help="gensim's worker threads")
+    p.add_argument(
+        "--tools",
+        default=",".join(TOOLS),
+        help=f"comma-separated, in the order they take turns (from {', '.join(TOOLS)})",
+    )
+    p.add_argument("--repeat", type=int, default=1, help="rounds of taking turns")
+    p.add_argument(
+        "--w2v-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a w2v training option, e.g. engine=torch, negative_sharing=pair, device=cuda",
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    p.add_argument("--name", help="file name of the result (default: from the settings)")
+    p.add_argument("--child", choices=TOOLS, help=argparse.SUPPRESS)
+    p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.child:
+        child(args)
+        return
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if not tools or any(t not in TOOLS for t in tools):
+        p.error(f"--tools: choose from {', '.join(TOOLS)}")
+    child_argv = [a for a in sys.argv[1:]]
 
-    tokens = read_tokens(args.corpus, args.limit)
-    n_words = len(tokens)
+    import torch
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
-        lines = [" ".join(tokens[i : i + 10000]) for i in range(0, n_words, 10000)]
-        corpus.write_text("\n".join(lines) + "\n")
-        sentences = [line.split() for line in lines]
-        del tokens, lines
-        os.environ.setdefault("W2V_CACHE_DIR", str(Path(tmp) / "cache"))
-        ours = run_w2v(corpus, args)
-        rows.append((f"w2v ({ours['device']}, batch {ours['batch']})", ours))
-        if not args.skip_gensim:
-            import gensim
+        n_words = write_corpus(args.corpus, args.limit, corpus)
+        for round_ in range(args.repeat):
+            for tool in tools:
+                r = run_child(tool, corpus, child_argv)
+                r["tool"] = tool
+                rows.append(r)
+                wps = n_words * args.epochs / r["train"]
+                print(f"round {round_ + 1}: {r['name']}: {wps:,.0f} words/s", file=sys.stderr)
 
-            rows.append(
-                (
-                    f"gensim {gensim.__version__} corpus_file, workers={args.workers}",
-                    run_gensim(None, str(corpus), args),
-                )
-            )
-            rows.append(
-                (
-                    f"gensim {gensim.__version__} iterable, workers={args.workers}",
-                    run_gensim(sentences, None, args),
-                )
-            )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    base = rows[0][1]["train"]
     header = (
         f"{args.corpus.name}, {n_words:,} words, {args.model}, {args.epochs} epoch(s), "
         f"dim {args.dim}, window 5, negative 5, sample 1e-3, min count 5; "
-        f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+        f"{platform.machine()}, {cores()} cores, torch {torch.__version__}"
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
     )
-    table = [
+    lines = [
         f"# {header}",
         "",
-        f"`{' '.join([Path(sys.executable).name, *sys.argv])}`",
+        f"`python bench/compare.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
         "",
-        "| run | vocab | scan s | train s | words/s | w2v speed / this "
-        "| analogy % | WS-353 | SimLex |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, r in rows:
-        wps = n_words * args.epochs / r["train"]
-        table.append(
-            f"| {name} | {r['vocab']:,} | {r['scan']:.1f} | {r['train']:.1f} | "
-            f"{wps:,.0f} | {r['train'] / base:.2f} | {r['analogy']:.1f} | "
-            f"{r['ws353']:.3f} | {r['simlex']:.3f} |"
-        )
-    table += [
+        *table(rows, n_words, args),
         "",
         "Every bundled benchmark (`w2v evaluate`; analogies within the 30,000 most "
         "frequent words, 3CosAdd / 3CosMul):",
         "",
+        *every_benchmark(rows),
+        "",
     ]
-    table.append("| benchmark | " + " | ".join(name for name, _ in rows) + " |")
-    table.append("|---" * (len(rows) + 1) + "|")
-    for i, first in enumerate(rows[0][1]["results"]):
-        cells = []
-        for _, r in rows:
-            res = r["results"][i]
-            if isinstance(res, SimilarityResult):
-                cells.append(f"{res.spearman:.3f} ({res.covered}/{res.total})")
-            else:
-                assert isinstance(res, AnalogyResult)
-                add, mul = res.total.accuracy("add"), res.total.accuracy("mul")
-                cells.append(
-                    f"{100 * add:.1f} / {100 * mul:.1f} ({res.total.covered}/{res.total.total})"
-                )
-        label = first.benchmark + (" (rho)" if isinstance(first, SimilarityResult) else " (%)")
-        table.append(f"| {label} | " + " | ".join(cells) + " |")
-    table.append("")
-    table.append(f"Peak resident memory of the whole benchmark process: {peak_mb:,.0f} MB.")
-    text = "\n".join(table) + "\n"
+    text = "\n".join(lines)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (args.out / f"compare-{args.model}-{args.epochs}ep-{stamp}.md").write_text(text)
+    out = args.out / (args.name or f"compare-{args.model}-{args.epochs}ep{run_tag(args)}.md")
+    out.write_text(text)
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def run_tag(args: argparse.Namespace) -> str:
+    """Names a result by what it measured, so a rerun replaces its own file only."""
+    import torch
+
+    limit = f"-{args.limit}w" if args.limit else ""
+    device = dict(parse_option(o) for o in args.w2v_option).get("device", "auto")
+    if torch.cuda.is_available() and device != "cpu":
+        return f"{limit}-{torch.cuda.get_device_name().split()[-1].lower()}"
+    return f"{limit}-cpu-{cores()}core"
 
 
 if __name__ == "__main__":

@@ -110,3 +110,40 @@ def test_a_batch_takes_centres_spread_over_the_chunk():
     for b in batches:  # owners still point at the right centre
         for owner, ctx in zip(b.owner.tolist(), b.contexts.tolist(), strict=True):
             assert 1 <= abs(int(b.centers[owner]) - ctx) <= 2
+
+
+def test_prefetch_yields_everything_in_order_and_passes_errors_on():
+    from w2v.batching import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=2)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise ValueError("bad chunk")
+
+    got = []
+    with pytest.raises(ValueError, match="bad chunk"):
+        for item in prefetch(broken(), depth=2):
+            got.append(item)
+    assert got == [1]
+
+
+def test_prefetch_stops_its_producer_when_the_consumer_stops():
+    import threading
+
+    from w2v.batching import prefetch
+
+    made = []
+
+    def endless():
+        i = 0
+        while True:
+            made.append(i)
+            yield i
+            i += 1
+
+    items = prefetch(endless(), depth=2)
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    items.close()  # what a break or Ctrl-C in the training loop does
+    assert not any(t.name == "w2v-batches" for t in threading.enumerate())
+    assert len(made) <= 3 + 2 + 1  # never more than depth ahead

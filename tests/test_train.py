@@ -1,13 +1,16 @@
 import numpy as np
 import pytest
+import torch
 
 import w2v
 from w2v import batching
+from w2v.errors import W2VError
 from w2v.train import Callback, TrainingInterrupted
 
 from helpers import planted_sentences, topic_accuracy
 
-FAST = dict(dim=16, min_count=1, seed=3, batch_size=64, epochs=2)
+FAST = dict(dim=16, min_count=1, seed=3, batch_size=64, epochs=2, deterministic=True)
+ENGINES = ["numba", "torch"]
 
 
 class StopAfterBatches(Callback):
@@ -26,12 +29,27 @@ class StopAfterEpoch(Callback):
             raise KeyboardInterrupt
 
 
-def test_same_seed_same_vectors_other_seed_differs(planted_file):
-    a = w2v.train(planted_file, **FAST)
-    b = w2v.train(planted_file, **FAST)
-    c = w2v.train(planted_file, **{**FAST, "seed": 4})
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_seed_same_vectors_other_seed_differs(planted_file, monkeypatch, engine):
+    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)  # many chunks, two threads
+    opts = dict(FAST, engine=engine, threads=2)
+    a = w2v.train(planted_file, **opts)
+    b = w2v.train(planted_file, **opts)
+    c = w2v.train(planted_file, **{**opts, "seed": 4})
     assert np.array_equal(a.vectors, b.vectors)
     assert not np.allclose(a.vectors, c.vectors)
+
+
+def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
+    from w2v.train import choose_engine
+
+    cpu = torch.device("cpu")
+    assert choose_engine(w2v.build_config(), cpu) == "numba"
+    assert choose_engine(w2v.build_config(preset="seed"), cpu) == "torch"
+    assert choose_engine(w2v.build_config(engine="torch"), cpu) == "torch"
+    assert choose_engine(w2v.build_config(), torch.device("cuda")) == "torch"
+    with pytest.raises(W2VError, match="--engine numba trains on the CPU"):
+        choose_engine(w2v.build_config(engine="numba", optimizer="adamw"), cpu)
 
 
 def test_token_lists_train_like_the_same_text_file(planted_file):
@@ -41,9 +59,13 @@ def test_token_lists_train_like_the_same_text_file(planted_file):
     assert np.array_equal(from_file.vectors, from_lists.vectors)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("model", ["sg", "cbow"])
-def test_planted_topics_are_learned(planted_file, model):
-    vectors = w2v.train(planted_file, model=model, dim=20, min_count=1, epochs=3, seed=1)
+def test_planted_topics_are_learned(planted_file, monkeypatch, model, engine):
+    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)  # numba: two threads race (Hogwild)
+    vectors = w2v.train(
+        planted_file, model=model, dim=20, min_count=1, epochs=3, seed=1, engine=engine
+    )
     rng = np.random.default_rng(0)
     random = w2v.KeyedVectors(vectors.index_to_key, rng.normal(size=vectors.vectors.shape))
     learned, chance = topic_accuracy(vectors), topic_accuracy(random)
@@ -51,11 +73,15 @@ def test_planted_topics_are_learned(planted_file, model):
     assert chance < 0.5
 
 
-@pytest.mark.parametrize("stop", [StopAfterEpoch(), StopAfterBatches(7)])
-def test_resume_equals_an_uninterrupted_run(planted_file, tmp_path, stop):
-    straight = w2v.train(planted_file, tmp_path / "straight", **FAST)
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("stop", [StopAfterEpoch, lambda: StopAfterBatches(7)])
+def test_resume_equals_an_uninterrupted_run(planted_file, tmp_path, monkeypatch, stop, engine):
+    if engine == "numba":  # a chunk is the numba engine's step: many of them per epoch
+        monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)
+    opts = dict(FAST, engine=engine)
+    straight = w2v.train(planted_file, tmp_path / "straight", **opts)
     with pytest.raises(TrainingInterrupted):
-        w2v.train(planted_file, tmp_path / "cut", callbacks=[stop], **FAST)
+        w2v.train(planted_file, tmp_path / "cut", callbacks=[stop()], **opts)
     assert (tmp_path / "cut" / "checkpoint.pt").exists()
     assert not (tmp_path / "cut" / "vectors.txt").exists()
     resumed = w2v.resume(tmp_path / "cut")

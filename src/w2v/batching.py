@@ -7,6 +7,8 @@ which is what makes resuming in the middle of an epoch exact.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +31,14 @@ class Batch:
     contexts: torch.Tensor  # (P,) int64 word ids
     owner: torch.Tensor  # (P,) int64 positions in centers
     words: int
+
+    def pin_memory(self) -> Batch:
+        return Batch(
+            self.centers.pin_memory(),
+            self.contexts.pin_memory(),
+            self.owner.pin_memory(),
+            self.words,
+        )
 
     def to(self, device: torch.device) -> Batch:
         if device.type == "cpu":
@@ -152,6 +162,62 @@ class BatchMaker:
             )
         return batches
 
-    def epoch(self, epoch: int, first_chunk: int = 0) -> Iterator[tuple[int, list[Batch]]]:
-        for chunk in range(first_chunk, self.n_chunks):
-            yield chunk, self.chunk_batches(epoch, chunk)
+    def epoch(
+        self, epoch: int, first_chunk: int = 0, pin: bool = False
+    ) -> Iterator[tuple[int, list[Batch]]]:
+        """The epoch's chunks of batches, made ahead on a producer thread, so the steps
+        never wait for numpy; ``pin`` puts them in page-locked memory for a fast, async
+        copy to a GPU."""
+
+        def make() -> Iterator[tuple[int, list[Batch]]]:
+            for chunk in range(first_chunk, self.n_chunks):
+                batches = self.chunk_batches(epoch, chunk)
+                yield chunk, [b.pin_memory() for b in batches] if pin else batches
+
+        return prefetch(make(), depth=2)
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterator, depth: int) -> Iterator:
+    """Iterate ``items`` on a background thread, ``depth`` items ahead of the consumer.
+
+    An exception in the producer is raised in the consumer; a consumer that stops early
+    (break, Ctrl-C) stops the producer too.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(entry: tuple) -> bool:
+        """Put, unless the consumer has gone; False when it has."""
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    return
+            offer((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer((_DONE, exc))
+
+    thread = threading.Thread(target=produce, name="w2v-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()

@@ -47,6 +47,12 @@ class TrainConfig:
         True, "word2vec's reduced window: sample the effective window in [1, window] per word"
     )
     negative: int = _knob(5, "negative samples per positive pair (per centre word with --loss bce)")
+    negative_sharing: str = _knob(
+        "window",
+        "skip-gram: window shares one set of negatives among a centre word's context words "
+        "(BlazingText; fast); pair draws each pair its own, exactly as word2vec and gensim",
+        ("window", "pair"),
+    )
     ns_exponent: float = _knob(
         0.75, "negatives drawn with probability proportional to count^exponent (0: uniform)"
     )
@@ -74,12 +80,28 @@ class TrainConfig:
     weight_decay: float = _knob(0.01, "weight decay of adamw")
     epochs: int = _knob(5, "passes over the corpus")
     batch_size: int = _knob(
-        256, "centre words per optimizer step (1: one step per word, as the original)"
+        256,
+        "centre words per optimizer step of the torch engine (1: one step per word, as the "
+        "original); the numba engine updates after every window, as word2vec does",
     )
-    seed: int = _knob(1, "random seed: same seed, same device, same vectors")
+    seed: int = _knob(1, "random seed (with --deterministic: same seed, same vectors)")
     # --- machine ----------------------------------------------------------------------------
     device: str = _knob("auto", "where to train", ("auto", "cpu", "cuda", "mps"))
-    threads: int | None = _knob(None, "CPU threads for torch (default: torch's choice)")
+    engine: str = _knob(
+        "auto",
+        "numba: word2vec's loop compiled for the CPU, threads sharing the tables without "
+        "locks (Hogwild); torch: batched tensor steps, on any device, and the only engine "
+        "for --optimizer adamw or --loss bce; auto: numba on a CPU where it applies",
+        ("auto", "numba", "torch"),
+    )
+    threads: int | None = _knob(
+        None, "CPU threads (default: every core for numba, torch's own choice for torch)"
+    )
+    deterministic: bool = _knob(
+        False,
+        "bit-identical vectors for the same seed and device: numba trains on one thread, "
+        "CUDA uses deterministic scatter-adds (both slower)",
+    )
     # --- evaluation -------------------------------------------------------------------------
     eval: bool = _knob(
         False, "evaluate after every epoch and keep the scores in the run's eval.json"

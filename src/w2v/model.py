@@ -98,12 +98,14 @@ class Word2Vec(nn.Module):
         loss: str = "ns",
         tied: bool = False,
         init: str = "word2vec",
+        negative_sharing: str = "pair",
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         self.model = model
         self.loss_kind = loss
         self.tied = tied
+        self.negative_sharing = negative_sharing
         self.input = nn.Embedding(vocab_size, dim)
         if init == "word2vec":
             with torch.no_grad():
@@ -121,7 +123,8 @@ class Word2Vec(nn.Module):
 
     def negatives_per_row(self) -> str:
         """Whether negatives are drawn per pair or per centre word for this model."""
-        return "pair" if (self.model == "sg" and self.loss_kind == "ns") else "centre"
+        per_pair = self.model == "sg" and self.loss_kind == "ns" and self.negative_sharing == "pair"
+        return "pair" if per_pair else "centre"
 
     def cbow_input(self, batch: Batch, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean context vector of each centre that has contexts, and those centres' rows."""
@@ -139,6 +142,8 @@ class Word2Vec(nn.Module):
         CBOW, which centre each example is (centres without contexts have none)."""
         if self.model == "sg":
             h = self.input.weight.index_select(0, batch.contexts)
+            if self.negatives_per_row() == "centre":  # a window shares its centre's negatives
+                negatives = negatives[batch.owner]
             targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
             return h, targets, None
         h, rows = self.cbow_input(batch, self.input.weight)
@@ -152,8 +157,8 @@ class Word2Vec(nn.Module):
     ) -> tuple[torch.Tensor, int]:
         """Summed loss of the batch and the number of examples it is summed over.
 
-        Negatives: (P, K) for skip-gram with ``ns`` (one set per pair), else (N, K), one set
-        per centre word; ``mask`` (same shape, 1 = use) drops some of them.
+        Negatives: (P, K) for skip-gram with ``ns`` and per-pair sharing (one set per pair),
+        else (N, K), one set per centre word; ``mask`` (same shape, 1 = use) drops some.
         """
         if self.loss_kind == "bce" and self.model == "sg":
             return self._seed_loss(batch, negatives, mask)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import batching
+from . import batching, kernel
 from .batching import Batch, BatchMaker
 from .config import TrainConfig
 from .errors import W2VError
@@ -59,6 +59,29 @@ def resolve_device(name: str) -> torch.device:
     ):
         raise W2VError("--device mps: no MPS device is available")
     return torch.device(name)
+
+
+def available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def choose_engine(config: TrainConfig, device: torch.device) -> str:
+    """numba where it applies (CPU, word2vec's loss and SGD) and is installed; else torch."""
+    applies = device.type == "cpu" and config.loss == "ns" and config.optimizer == "sgd"
+    if config.engine == "torch":
+        return "torch"
+    if config.engine == "numba":
+        if not kernel.available():
+            raise W2VError("--engine numba: numba is not installed (pip install numba)")
+        if not applies:
+            raise W2VError(
+                "--engine numba trains on the CPU with --loss ns and --optimizer sgd; "
+                "use --engine torch for other devices, --loss bce or --optimizer adamw"
+            )
+        return "numba"
+    return "numba" if applies and kernel.available() else "torch"
 
 
 def _seed_of(*parts: int) -> int:
@@ -148,8 +171,10 @@ class Trainer:
             loss=config.loss,
             tied=config.tied,
             init=config.init,
+            negative_sharing=config.negative_sharing,
             generator=generator,
         ).to(self.device)
+        self.engine = choose_engine(config, self.device)
         self.batches = BatchMaker(
             ids,
             offsets,
@@ -160,7 +185,12 @@ class Trainer:
             seed=config.seed,
             chunk_tokens=batching.CHUNK_TOKENS,
         )
-        self.noise = NoiseSampler(vocab.noise_distribution(config.ns_exponent), self.device)
+        # The numba engine draws its negatives by itself (kernel.noise_cumulative).
+        self.noise = (
+            NoiseSampler(vocab.noise_distribution(config.ns_exponent), self.device)
+            if self.engine == "torch"
+            else None
+        )
         self.words_per_epoch = int(offsets[-1])
         self.total_words = self.words_per_epoch * config.epochs
         self.uses_autograd = config.optimizer == "adamw" or config.loss == "bce"
@@ -199,6 +229,7 @@ class Trainer:
 
     def _negatives(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
         k = self.config.negative
+        assert self.noise is not None
         if self.model.negatives_per_row() == "pair":
             return self.noise.sample((len(batch.contexts), k), self._generator), None
         if self.config.loss == "bce":
@@ -232,9 +263,11 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         was_deterministic = torch.are_deterministic_algorithms_enabled()
-        if self.device.type == "cuda":
-            # CUDA's index_add_ adds floats atomically in a varying order; the deterministic
-            # variant keeps "same seed, same device, same vectors" on a GPU too.
+        # CUDA's index_add_ adds floats atomically in a varying order; the deterministic
+        # variant keeps "same seed, same device, same vectors" on a GPU too. (Switching it
+        # imports torch's compiler, seconds of start-up: only where it matters.)
+        switch = self.device.type == "cuda" and self.config.deterministic and not was_deterministic
+        if switch:
             torch.use_deterministic_algorithms(True, warn_only=True)
         try:
             self._loop()
@@ -242,7 +275,8 @@ class Trainer:
             self.save_checkpoint()
             raise TrainingInterrupted(self.run_dir) from None
         finally:
-            torch.use_deterministic_algorithms(was_deterministic)
+            if switch:
+                torch.use_deterministic_algorithms(False)
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.model
@@ -254,28 +288,10 @@ class Trainer:
             epoch_start, epoch_words0 = time.perf_counter(), pos.words_done
             self._epoch_loss.zero_()
             self._epoch_examples = 0
-            window_loss = torch.zeros_like(self._epoch_loss)
-            window_n = batches_seen = 0
-            for chunk, batches in self.batches.epoch(pos.epoch, pos.chunk):
-                for b in range(pos.batch, len(batches)):
-                    self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
-                    self.lr = self.learning_rate(pos.words_done)
-                    loss_sum, n = self.step(batches[b].to(self.device), self.lr)
-                    self._epoch_loss += loss_sum
-                    self._epoch_examples += n
-                    window_loss += loss_sum
-                    window_n += n
-                    pos.batch = b + 1
-                    pos.words_done += batches[b].words
-                    batches_seen += 1
-                    if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
-                        self._log_step(window_loss, window_n)
-                        window_n = 0
-                    for cb in self.callbacks:
-                        cb.on_batch_end(self, batches[b].words)
-                pos.chunk, pos.batch = chunk + 1, 0
-            if window_n:
-                self._log_step(window_loss, window_n)
+            if self.engine == "numba":
+                self._kernel_epoch()
+            else:
+                self._torch_epoch()
             seconds = time.perf_counter() - epoch_start
             mean_loss = self.running_loss
             words_per_sec = (pos.words_done - epoch_words0) / max(seconds, 1e-9)
@@ -318,6 +334,79 @@ class Trainer:
                 self.save_checkpoint()
             for cb in self.callbacks:
                 cb.on_epoch_end(self, summary)
+
+    def _torch_epoch(self) -> None:
+        cfg, pos = self.config, self.position
+        window_loss = torch.zeros_like(self._epoch_loss)
+        window_n = batches_seen = 0
+        pin = self.device.type == "cuda"
+        for chunk, batches in self.batches.epoch(pos.epoch, pos.chunk, pin=pin):
+            for b in range(pos.batch, len(batches)):
+                self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
+                self.lr = self.learning_rate(pos.words_done)
+                loss_sum, n = self.step(batches[b].to(self.device), self.lr)
+                self._epoch_loss += loss_sum
+                self._epoch_examples += n
+                window_loss += loss_sum
+                window_n += n
+                pos.batch = b + 1
+                pos.words_done += batches[b].words
+                batches_seen += 1
+                if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
+                    self._log_step(window_loss, window_n)
+                    window_n = 0
+                for cb in self.callbacks:
+                    cb.on_batch_end(self, batches[b].words)
+            pos.chunk, pos.batch = chunk + 1, 0
+        if window_n:
+            self._log_step(window_loss, window_n)
+
+    def _kernel_epoch(self) -> None:
+        """One epoch through the compiled kernel: a chunk is the unit of progress, of the
+        loss history and of resuming."""
+        cfg, pos = self.config, self.position
+        epoch = pos.epoch
+        chunks = self._chunk_runner().epoch(
+            epoch * self.words_per_epoch,
+            pos.chunk,
+            lambda chunk: _seed_of(cfg.seed, epoch, chunk),
+        )
+        try:
+            for chunk, loss_sum, n, words in chunks:
+                self._epoch_loss += loss_sum
+                self._epoch_examples += n
+                pos.chunk, pos.batch = chunk + 1, 0
+                pos.words_done += words
+                self.lr = self.learning_rate(pos.words_done)
+                if n:
+                    self.history.step_words.append(pos.words_done)
+                    self.history.step_loss.append(loss_sum / n)
+                for cb in self.callbacks:
+                    cb.on_batch_end(self, words)
+        finally:  # waits for the threads, so a checkpoint sees the tables at rest
+            chunks.close()
+
+    def _chunk_runner(self) -> kernel.ChunkRunner:
+        cfg = self.config
+        threads = 1 if cfg.deterministic else (cfg.threads or available_cores())
+        return kernel.ChunkRunner(
+            self.model.input.weight.detach().numpy(),
+            self.model.output.weight.detach().numpy(),
+            self.batches.ids,
+            self.batches.offsets,
+            self.batches.bounds,
+            self.batches.keep_prob,
+            kernel.noise_cumulative(self.vocab.noise_distribution(cfg.ns_exponent)),
+            window=cfg.window,
+            shrink_windows=cfg.shrink_windows,
+            negative=cfg.negative,
+            cbow=cfg.model == "cbow",
+            shared_negatives=cfg.negative_sharing == "window",
+            lr_start=cfg.learning_rate,
+            lr_end=cfg.min_alpha,
+            total_words=self.total_words,
+            threads=threads,
+        )
 
     def _log_step(self, window_loss: torch.Tensor, window_n: int) -> None:
         self.history.step_words.append(self.position.words_done)

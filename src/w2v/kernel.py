@@ -1,0 +1,399 @@
+"""The compiled CPU training step: word2vec's loop over a chunk of sentences, in numba.
+
+The PyTorch step in model.py is the reference; this is the same model, written as the
+original C tool and gensim write it (one window at a time, straight into the tables), because
+batched tensor ops on a CPU spend most of their time gathering and scattering rows. Threads
+train different chunks of the corpus at once and write to the shared tables without locks
+(Hogwild, as word2vec and gensim do); with one thread the result is bit-identical per seed.
+
+Negatives, for skip-gram, come in two flavours:
+
+- ``window`` (default): one set of K negatives per centre word, shared by all of its context
+  words (BlazingText, Intel's HogBatch). Each output row is read once per window instead of
+  once per pair, and K draws serve 2 x window pairs.
+- ``pair``: each (context, centre) pair draws its own K negatives and is applied at once,
+  exactly as word2vec.c and gensim do.
+
+In a window every gradient is computed from the tables as they were before the window, then
+all are added: a word that is both a context and a negative of the same window must not feed
+its own update back (it diverges).
+
+Randomness is word2vec.c's linear congruential generator, seeded per (seed, epoch, chunk), so
+a chunk trains the same whichever thread runs it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+try:
+    import numba
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a core dependency; torch is the fallback
+    numba = None
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        def wrap(fn):
+            return fn
+
+        return wrap if not (len(args) == 1 and callable(args[0])) else args[0]
+
+
+LCG_MULTIPLIER = np.uint64(25214903917)
+LCG_INCREMENT = np.uint64(11)
+MAX_LOGIT = 30.0  # sigmoid and log-sigmoid are clamped here; exp never overflows
+LOSS_EVERY = 16  # the reported loss is the mean over every 16th window
+
+
+def available() -> bool:
+    return numba is not None
+
+
+@njit(inline="always")
+def _next(state: np.uint64) -> np.uint64:
+    return state * LCG_MULTIPLIER + LCG_INCREMENT
+
+
+@njit(inline="always")
+def _uniform(state: np.uint64) -> float:
+    """A float in [0, 1) from the top 24 bits of the generator's state."""
+    return float(state >> np.uint64(40)) * (1.0 / 16777216.0)
+
+
+@njit(inline="always")
+def _sigmoid_and_nll(x: float, label: float, with_loss: bool) -> tuple[float, float]:
+    """sigmoid(x) and, if asked, the example's loss: -log sigmoid(x) for label 1,
+    -log sigmoid(-x) for label 0 (the log costs a quarter of the step, hence the asking)."""
+    x = min(max(x, -MAX_LOGIT), MAX_LOGIT)
+    e = math.exp(-x)
+    s = 1.0 / (1.0 + e)
+    if not with_loss:
+        return s, 0.0
+    nll = math.log1p(e) if label > 0.5 else x + math.log1p(e)
+    return s, nll
+
+
+NOISE_SCALE = 1 << 31  # noise_cumulative's total
+
+
+def noise_cumulative(probs: np.ndarray) -> np.ndarray:
+    """Cumulative noise weights in integers summing to 2^31, for _draw_noise.
+
+    A binary search over the vocabulary (as gensim does) instead of word2vec's table of 1e8
+    slots: the vocabulary's cumulative weights stay in the CPU cache, a table that size does
+    not, and a cache miss per negative costs more than the search.
+    """
+    cum = np.round(np.cumsum(np.asarray(probs, dtype=np.float64)) * NOISE_SCALE)
+    cum = np.minimum(cum.astype(np.int64), NOISE_SCALE)
+    cum[-1] = NOISE_SCALE
+    return cum
+
+
+@njit(inline="always")
+def _draw_noise(cum, state: np.uint64) -> int:
+    """The first word whose cumulative weight exceeds a uniform draw in [0, 2^31)."""
+    r = np.int64((state >> np.uint64(16)) & np.uint64(NOISE_SCALE - 1))
+    lo, hi = 0, len(cum) - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cum[mid] > r:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(fastmath=True, nogil=True, cache=True)
+def window_update(
+    w_in, w_out, contexts, n_contexts, targets, n_targets, lr, cbow, grad_in, grad_out,
+    with_loss=True,
+):  # fmt: skip
+    """One centre word's update; returns (summed loss, examples), or (0, 0) without
+    ``with_loss``.
+
+    ``contexts[:n_contexts]`` are the input words, ``targets[0]`` the centre word (label 1)
+    and ``targets[1:n_targets]`` its negatives (label 0); a negative equal to the centre is
+    skipped, as in word2vec. Skip-gram scores every context against every target; CBOW
+    scores the mean of the contexts and adds its whole error to every context (word2vec).
+    ``grad_in`` / ``grad_out`` are scratch buffers of at least (n_contexts, dim) and
+    (n_targets, dim).
+    """
+    dim = w_in.shape[1]
+    centre = targets[0]
+    loss = 0.0
+    if n_contexts == 0:
+        return 0.0, 0
+    for k in range(n_targets):
+        for d in range(dim):
+            grad_out[k, d] = 0.0
+    if cbow:
+        h = grad_in[n_contexts]  # the mean context vector lives after the context rows
+        scale = np.float32(1.0 / n_contexts)
+        for d in range(dim):
+            h[d] = 0.0
+        for j in range(n_contexts):
+            row = w_in[contexts[j]]
+            for d in range(dim):
+                h[d] += row[d]
+        for d in range(dim):
+            h[d] *= scale
+        err = grad_in[0]
+        for d in range(dim):
+            err[d] = 0.0
+        for k in range(n_targets):
+            t = targets[k]
+            if k > 0 and t == centre:
+                continue
+            u = w_out[t]
+            f = np.float32(0.0)
+            for d in range(dim):
+                f += h[d] * u[d]
+            label = 1.0 if k == 0 else 0.0
+            s, nll = _sigmoid_and_nll(f, label, with_loss)
+            loss += nll
+            g = np.float32((label - s) * lr)
+            # One store per loop: with two, the compiler cannot rule out that they
+            # overlap and gives up vectorising.
+            for d in range(dim):
+                err[d] += g * u[d]
+            du = grad_out[k]
+            for d in range(dim):
+                du[d] += g * h[d]
+        for k in range(n_targets):
+            u = w_out[targets[k]]
+            for d in range(dim):
+                u[d] += grad_out[k, d]
+        for j in range(n_contexts):
+            row = w_in[contexts[j]]
+            for d in range(dim):
+                row[d] += err[d]
+        return loss, 1 if with_loss else 0
+    for j in range(n_contexts):
+        h = w_in[contexts[j]]
+        dh = grad_in[j]
+        for d in range(dim):
+            dh[d] = 0.0
+        for k in range(n_targets):
+            t = targets[k]
+            if k > 0 and t == centre:
+                continue
+            u = w_out[t]
+            f = np.float32(0.0)
+            for d in range(dim):
+                f += h[d] * u[d]
+            label = 1.0 if k == 0 else 0.0
+            s, nll = _sigmoid_and_nll(f, label, with_loss)
+            loss += nll
+            g = np.float32((label - s) * lr)
+            for d in range(dim):
+                dh[d] += g * u[d]
+            du = grad_out[k]
+            for d in range(dim):
+                du[d] += g * h[d]
+    for j in range(n_contexts):
+        h = w_in[contexts[j]]
+        dh = grad_in[j]
+        for d in range(dim):
+            h[d] += dh[d]
+    for k in range(n_targets):
+        u = w_out[targets[k]]
+        for d in range(dim):
+            u[d] += grad_out[k, d]
+    return loss, n_contexts if with_loss else 0
+
+
+@njit(fastmath=True, nogil=True, cache=True)
+def train_chunk(
+    w_in,
+    w_out,
+    ids,
+    offsets,
+    first_sentence,
+    end_sentence,
+    keep_prob,
+    noise_cum,
+    window,
+    shrink_windows,
+    negative,
+    cbow,
+    shared_negatives,
+    lr_start,
+    lr_end,
+    words_before,
+    total_words,
+    seed,
+    loss_every,
+):
+    """Train sentences [first_sentence, end_sentence) once; returns (summed loss, examples).
+
+    The learning rate decays linearly with the corpus words done, counted from
+    ``words_before`` (the words of every earlier chunk of the run) over ``total_words``.
+    The loss is summed over every ``loss_every``-th window only (an estimate of the mean
+    that costs nothing), and ``examples`` counts the examples it was summed over.
+    """
+    dim = w_in.shape[1]
+    state = np.uint64(seed)
+    longest = 1
+    for s in range(first_sentence, end_sentence):
+        longest = max(longest, offsets[s + 1] - offsets[s])
+    kept = np.empty(longest, dtype=np.int64)
+    contexts = np.empty(2 * window, dtype=np.int64)
+    targets = np.empty(negative + 1, dtype=np.int64)
+    grad_in = np.empty((2 * window + 1, dim), dtype=np.float32)
+    grad_out = np.empty((negative + 1, dim), dtype=np.float32)
+    subsample = False
+    for i in range(len(keep_prob)):
+        if keep_prob[i] < 1.0:
+            subsample = True
+            break
+    loss = 0.0
+    examples = 0
+    windows = 0
+    words_done = words_before
+    for s in range(first_sentence, end_sentence):
+        start, stop = offsets[s], offsets[s + 1]
+        progress = min(words_done / max(total_words, 1), 1.0)
+        lr = lr_start - (lr_start - lr_end) * progress
+        words_done += stop - start
+        n = 0
+        for p in range(start, stop):
+            word = ids[p]
+            if subsample:
+                state = _next(state)
+                if _uniform(state) >= keep_prob[word]:
+                    continue
+            kept[n] = word
+            n += 1
+        for i in range(n):
+            windows += 1
+            with_loss = windows % loss_every == 0
+            reach = window
+            if shrink_windows:
+                state = _next(state)
+                reach = 1 + int((state >> np.uint64(16)) % np.uint64(window))
+            n_ctx = 0
+            for j in range(max(0, i - reach), min(n, i + reach + 1)):
+                if j != i:
+                    contexts[n_ctx] = kept[j]
+                    n_ctx += 1
+            if n_ctx == 0:
+                continue
+            targets[0] = kept[i]
+            if cbow or shared_negatives:
+                for k in range(1, negative + 1):
+                    state = _next(state)
+                    targets[k] = _draw_noise(noise_cum, state)
+                part, count = window_update(
+                    w_in, w_out, contexts, n_ctx, targets, negative + 1, lr, cbow,
+                    grad_in, grad_out, with_loss,
+                )  # fmt: skip
+                loss += part
+                examples += count
+                continue
+            for j in range(n_ctx):  # word2vec's own order: each pair, its own negatives
+                for k in range(1, negative + 1):
+                    state = _next(state)
+                    targets[k] = _draw_noise(noise_cum, state)
+                part, count = window_update(
+                    w_in, w_out, contexts[j:], 1, targets, negative + 1, lr, False,
+                    grad_in, grad_out, with_loss,
+                )  # fmt: skip
+                loss += part
+                examples += count
+    return loss, examples
+
+
+class ChunkRunner:
+    """Trains the chunks of an epoch with ``train_chunk`` on a pool of threads.
+
+    Chunks are handed out in order and their results come back in order. Hogwild: up to
+    two chunks per thread are queued, so no thread waits for a slow neighbour; with one
+    thread exactly one chunk is in flight, which keeps a resumed run bit-identical.
+    """
+
+    def __init__(
+        self,
+        w_in: np.ndarray,
+        w_out: np.ndarray,
+        ids: np.ndarray,
+        offsets: np.ndarray,
+        bounds: np.ndarray,
+        keep_prob: np.ndarray,
+        noise_cum: np.ndarray,
+        *,
+        window: int,
+        shrink_windows: bool,
+        negative: int,
+        cbow: bool,
+        shared_negatives: bool,
+        lr_start: float,
+        lr_end: float,
+        total_words: int,
+        threads: int,
+    ) -> None:
+        self.w_in, self.w_out = w_in, w_out
+        self.ids = np.asarray(ids)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        self.bounds = bounds
+        self.keep_prob = np.ascontiguousarray(keep_prob, dtype=np.float64)
+        self.noise_cum = np.ascontiguousarray(noise_cum)
+        self.window, self.shrink_windows, self.negative = window, shrink_windows, negative
+        self.cbow, self.shared_negatives = cbow, shared_negatives
+        self.lr_start, self.lr_end, self.total_words = lr_start, lr_end, total_words
+        self.threads = threads
+        starts = self.offsets[bounds]
+        self.chunk_words = np.diff(starts)
+        self.words_before = np.concatenate([[0], np.cumsum(self.chunk_words)])
+
+    def _train(self, epoch_words_before: int, chunk: int, seed: int) -> tuple[float, int]:
+        return train_chunk(
+            self.w_in,
+            self.w_out,
+            self.ids,
+            self.offsets,
+            int(self.bounds[chunk]),
+            int(self.bounds[chunk + 1]),
+            self.keep_prob,
+            self.noise_cum,
+            self.window,
+            self.shrink_windows,
+            self.negative,
+            self.cbow,
+            self.shared_negatives,
+            self.lr_start,
+            self.lr_end,
+            epoch_words_before + int(self.words_before[chunk]),
+            self.total_words,
+            seed,
+            LOSS_EVERY,
+        )
+
+    def epoch(
+        self, words_before: int, first_chunk: int, seed_of: Callable[[int], int]
+    ) -> Iterator[tuple[int, float, int, int]]:
+        """Yield (chunk, summed loss, examples, corpus words) for each chunk from
+        ``first_chunk`` on, in order. ``words_before`` counts the earlier epochs' words."""
+        n_chunks = len(self.bounds) - 1
+        depth = 1 if self.threads == 1 else 2 * self.threads
+        pending: deque[tuple[int, Future]] = deque()
+        next_chunk = first_chunk
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="w2v-chunk") as pool:
+            try:
+                while pending or next_chunk < n_chunks:
+                    while next_chunk < n_chunks and len(pending) < depth:
+                        future = pool.submit(
+                            self._train, words_before, next_chunk, seed_of(next_chunk)
+                        )
+                        pending.append((next_chunk, future))
+                        next_chunk += 1
+                    chunk, future = pending.popleft()
+                    loss, examples = future.result()
+                    yield chunk, float(loss), int(examples), int(self.chunk_words[chunk])
+            finally:  # interrupted: let running chunks finish, drop the queued ones
+                for _, future in pending:
+                    future.cancel()
