@@ -30,11 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
 TOOLS = ("w2v", "corpus_file", "iterable")
+# A child's peak memory counts its parent's at the fork, so the parent stays small: it never
+# reads the corpus or imports torch, children do.
 LINE_TOKENS = 10_000  # words per line of the corpus both tools read (word2vec's sentence cap)
 
 
@@ -139,6 +142,7 @@ def child_w2v(corpus: Path, args: argparse.Namespace) -> dict:
     if trainer.device.type == "cuda":
         torch.cuda.synchronize()
     train = time.perf_counter() - t
+    gpu = torch.cuda.get_device_name() if trainer.device.type == "cuda" else None
     where = str(trainer.device)
     if trainer.engine == "numba":
         threads = 1 if cfg.deterministic else (cfg.threads or cores())
@@ -151,6 +155,7 @@ def child_w2v(corpus: Path, args: argparse.Namespace) -> dict:
         "scan": scan,
         "train": train,
         "vocab": len(run.vocab),
+        "gpu": gpu,
         "quality": quality(run.finish()),
     }
 
@@ -169,6 +174,10 @@ def parse_option(text: str) -> tuple[str, object]:
 
 def child(args: argparse.Namespace) -> None:
     corpus = Path(args.child_corpus)
+    if args.child == "write":
+        n_words = write_corpus(args.corpus, args.limit, corpus)
+        print("RESULT " + json.dumps({"words": n_words}))
+        return
     os.environ.setdefault("W2V_CACHE_DIR", str(corpus.parent / "cache"))
     if args.child == "w2v":
         out = child_w2v(corpus, args)
@@ -266,7 +275,7 @@ def main() -> None:
     )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--name", help="file name of the result (default: from the settings)")
-    p.add_argument("--child", choices=TOOLS, help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=[*TOOLS, "write"], help=argparse.SUPPRESS)
     p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -275,14 +284,11 @@ def main() -> None:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not tools or any(t not in TOOLS for t in tools):
         p.error(f"--tools: choose from {', '.join(TOOLS)}")
-    child_argv = [a for a in sys.argv[1:]]
-
-    import torch
-
+    child_argv = list(sys.argv[1:])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
-        n_words = write_corpus(args.corpus, args.limit, corpus)
+        n_words = run_child("write", corpus, child_argv)["words"]
         for round_ in range(args.repeat):
             for tool in tools:
                 r = run_child(tool, corpus, child_argv)
@@ -294,8 +300,8 @@ def main() -> None:
     header = (
         f"{args.corpus.name}, {n_words:,} words, {args.model}, {args.epochs} epoch(s), "
         f"dim {args.dim}, window 5, negative 5, sample 1e-3, min count 5; "
-        f"{platform.machine()}, {cores()} cores, torch {torch.__version__}"
-        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
+        f"{platform.machine()}, {cores()} cores, torch {version('torch')}"
+        + "".join(sorted({f", {r['gpu']}" for r in rows if r.get("gpu")}))
     )
     lines = [
         f"# {header}",
@@ -313,19 +319,17 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / (args.name or f"compare-{args.model}-{args.epochs}ep{run_tag(args)}.md")
+    out = args.out / (args.name or f"compare-{args.model}-{args.epochs}ep{run_tag(args, rows)}.md")
     out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 
 
-def run_tag(args: argparse.Namespace) -> str:
+def run_tag(args: argparse.Namespace, rows: list[dict]) -> str:
     """Names a result by what it measured, so a rerun replaces its own file only."""
-    import torch
-
     limit = f"-{args.limit}w" if args.limit else ""
-    device = dict(parse_option(o) for o in args.w2v_option).get("device", "auto")
-    if torch.cuda.is_available() and device != "cpu":
-        return f"{limit}-{torch.cuda.get_device_name().split()[-1].lower()}"
+    gpus = [r["gpu"] for r in rows if r.get("gpu")]
+    if gpus:
+        return f"{limit}-{gpus[0].split()[-1].lower()}"
     return f"{limit}-cpu-{cores()}core"
 
 

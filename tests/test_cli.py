@@ -151,6 +151,9 @@ def test_empty_vocabulary(tmp_path, capsys):
         (["--dim", "ten"], "--dim"),
         (["--preset", "nope"], "--preset"),
         (["--no-such-flag"], "unrecognized"),
+        (["--engine", "numba", "--optimizer", "adamw"], "--engine numba trains with --loss ns"),
+        (["--engine", "numba", "--device", "cuda"], "--engine numba trains on the CPU"),
+        (["--negative-sharing", "all"], "--negative-sharing"),
     ],
 )
 def test_invalid_options(planted_file, tmp_path, capsys, flags, match):

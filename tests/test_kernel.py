@@ -100,7 +100,7 @@ def replay_chunk(w_in, w_out, ids, offsets, keep_prob, cum, *, window, negative,
             kept.append(int(w))
         for i, centre in enumerate(kept):
             state = lcg(state)
-            reach = 1 + (state >> 16) % window
+            reach = 1 + (((state >> 32) * window) >> 32)
             near = range(max(0, i - reach), min(len(kept), i + reach + 1))
             ctx = [kept[j] for j in near if j != i]
             if not ctx:

@@ -49,7 +49,11 @@ def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
     assert choose_engine(w2v.build_config(engine="torch"), cpu) == "torch"
     assert choose_engine(w2v.build_config(), torch.device("cuda")) == "torch"
     with pytest.raises(W2VError, match="--engine numba trains on the CPU"):
-        choose_engine(w2v.build_config(engine="numba", optimizer="adamw"), cpu)
+        choose_engine(w2v.build_config(engine="numba"), torch.device("cuda"))
+    with pytest.raises(W2VError, match="--engine numba trains with --loss ns and --optimizer"):
+        w2v.build_config(engine="numba", optimizer="adamw")
+    with pytest.raises(W2VError, match="--engine numba trains on the CPU, not --device cuda"):
+        w2v.build_config(engine="numba", device="cuda")
 
 
 def test_token_lists_train_like_the_same_text_file(planted_file):

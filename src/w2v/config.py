@@ -164,6 +164,15 @@ class TrainConfig:
             (math.isfinite(self.ns_exponent), "--ns-exponent must be a finite number"),
             (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
             (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
+            (
+                self.engine != "numba" or (self.loss == "ns" and self.optimizer == "sgd"),
+                "--engine numba trains with --loss ns and --optimizer sgd; "
+                "use --engine torch for --loss bce or --optimizer adamw",
+            ),
+            (
+                self.engine != "numba" or self.device in ("auto", "cpu"),
+                f"--engine numba trains on the CPU, not --device {self.device}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

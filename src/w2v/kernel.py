@@ -275,7 +275,8 @@ def train_chunk(
             reach = window
             if shrink_windows:
                 state = _next(state)
-                reach = 1 + int((state >> np.uint64(16)) % np.uint64(window))
+                # multiply-shift: uniform in [0, window) without a 64-bit division
+                reach = 1 + int(((state >> np.uint64(32)) * np.uint64(window)) >> np.uint64(32))
             n_ctx = 0
             for j in range(max(0, i - reach), min(n, i + reach + 1)):
                 if j != i:

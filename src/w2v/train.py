@@ -75,10 +75,10 @@ def choose_engine(config: TrainConfig, device: torch.device) -> str:
     if config.engine == "numba":
         if not kernel.available():
             raise W2VError("--engine numba: numba is not installed (pip install numba)")
-        if not applies:
+        if not applies:  # the config rules out the rest: here device auto found a GPU
             raise W2VError(
-                "--engine numba trains on the CPU with --loss ns and --optimizer sgd; "
-                "use --engine torch for other devices, --loss bce or --optimizer adamw"
+                f"--engine numba trains on the CPU, and --device auto chose {device.type}; "
+                "add --device cpu, or use --engine torch"
             )
         return "numba"
     return "numba" if applies and kernel.available() else "torch"
