@@ -36,9 +36,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
 TOOLS = ("w2v", "corpus_file", "iterable")
-# A child's peak memory counts its parent's at the fork, so the parent stays small: it never
-# reads the corpus or imports torch, children do.
+# The parent stays small (it never reads the corpus or imports torch; children do), and each
+# child reports its own peak memory.
 LINE_TOKENS = 10_000  # words per line of the corpus both tools read (word2vec's sentence cap)
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. (getrusage's ru_maxrss would also count the
+    parent's memory at the fork, since Linux carries it over an exec.)"""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cores() -> int:
@@ -183,7 +196,7 @@ def child(args: argparse.Namespace) -> None:
         out = child_w2v(corpus, args)
     else:
         out = child_gensim(corpus, args, from_file=args.child == "corpus_file")
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(out))
 
 
