@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,7 +164,7 @@ class BatchMaker:
 
     def epoch(
         self, epoch: int, first_chunk: int = 0, pin: bool = False
-    ) -> Iterator[tuple[int, list[Batch]]]:
+    ) -> Generator[tuple[int, list[Batch]], None, None]:
         """The epoch's chunks of batches, made ahead on a producer thread, so the steps
         never wait for numpy; ``pin`` puts them in page-locked memory for a fast, async
         copy to a GPU."""
@@ -180,7 +180,7 @@ class BatchMaker:
 _DONE = object()
 
 
-def prefetch(items: Iterator, depth: int) -> Iterator:
+def prefetch(items: Iterator, depth: int) -> Generator:
     """Iterate ``items`` on a background thread, ``depth`` items ahead of the consumer.
 
     An exception in the producer is raised in the consumer; a consumer that stops early

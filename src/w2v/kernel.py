@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -376,7 +376,7 @@ class ChunkRunner:
 
     def epoch(
         self, words_before: int, first_chunk: int, seed_of: Callable[[int], int]
-    ) -> Iterator[tuple[int, float, int, int]]:
+    ) -> Generator[tuple[int, float, int, int], None, None]:
         """Yield (chunk, summed loss, examples, corpus words) for each chunk from
         ``first_chunk`` on, in order. ``words_before`` counts the earlier epochs' words."""
         n_chunks = len(self.bounds) - 1

@@ -339,25 +339,28 @@ class Trainer:
         cfg, pos = self.config, self.position
         window_loss = torch.zeros_like(self._epoch_loss)
         window_n = batches_seen = 0
-        pin = self.device.type == "cuda"
-        for chunk, batches in self.batches.epoch(pos.epoch, pos.chunk, pin=pin):
-            for b in range(pos.batch, len(batches)):
-                self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
-                self.lr = self.learning_rate(pos.words_done)
-                loss_sum, n = self.step(batches[b].to(self.device), self.lr)
-                self._epoch_loss += loss_sum
-                self._epoch_examples += n
-                window_loss += loss_sum
-                window_n += n
-                pos.batch = b + 1
-                pos.words_done += batches[b].words
-                batches_seen += 1
-                if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
-                    self._log_step(window_loss, window_n)
-                    window_n = 0
-                for cb in self.callbacks:
-                    cb.on_batch_end(self, batches[b].words)
-            pos.chunk, pos.batch = chunk + 1, 0
+        chunks = self.batches.epoch(pos.epoch, pos.chunk, pin=self.device.type == "cuda")
+        try:
+            for chunk, batches in chunks:
+                for b in range(pos.batch, len(batches)):
+                    self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
+                    self.lr = self.learning_rate(pos.words_done)
+                    loss_sum, n = self.step(batches[b].to(self.device), self.lr)
+                    self._epoch_loss += loss_sum
+                    self._epoch_examples += n
+                    window_loss += loss_sum
+                    window_n += n
+                    pos.batch = b + 1
+                    pos.words_done += batches[b].words
+                    batches_seen += 1
+                    if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
+                        self._log_step(window_loss, window_n)
+                        window_n = 0
+                    for cb in self.callbacks:
+                        cb.on_batch_end(self, batches[b].words)
+                pos.chunk, pos.batch = chunk + 1, 0
+        finally:  # stops the producer thread now, not when the generator is collected
+            chunks.close()
         if window_n:
             self._log_step(window_loss, window_n)
 
