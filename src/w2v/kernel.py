@@ -108,6 +108,50 @@ def _draw_noise(cum, state: np.uint64) -> int:
     return lo
 
 
+@njit(inline="always")
+def _score_targets(h, dh, w_out, targets, n_targets, lr, with_loss, grad_out) -> float:
+    """Score the input vector ``h`` against every target; returns the summed loss.
+
+    ``targets[0]`` is the positive (label 1), the rest negatives (label 0); a negative equal
+    to the positive is skipped, as in word2vec. The gradient for ``h`` is added to ``dh``,
+    each target's to ``grad_out[k]``; ``w_out`` is only read, so every gradient comes from
+    the table as it was.
+    """
+    dim = h.shape[0]
+    loss = 0.0
+    for k in range(n_targets):
+        t = targets[k]
+        if k > 0 and t == targets[0]:
+            continue
+        u = w_out[t]
+        f = np.float32(0.0)
+        for d in range(dim):
+            f += h[d] * u[d]
+        label = 1.0 if k == 0 else 0.0
+        s, nll = _sigmoid_and_nll(f, label, with_loss)
+        loss += nll
+        g = np.float32((label - s) * lr)
+        # One store per loop: with two, the compiler cannot rule out that they overlap and
+        # gives up vectorising.
+        for d in range(dim):
+            dh[d] += g * u[d]
+        du = grad_out[k]
+        for d in range(dim):
+            du[d] += g * h[d]
+    return loss
+
+
+@njit(inline="always")
+def _add_rows(table, rows, n_rows, grads, same_grad):
+    """table[rows[i]] += grads[i] (or grads[0] for every row when ``same_grad``)."""
+    dim = table.shape[1]
+    for i in range(n_rows):
+        row = table[rows[i]]
+        grad = grads[0 if same_grad else i]
+        for d in range(dim):
+            row[d] += grad[d]
+
+
 @njit(fastmath=True, nogil=True, cache=True)
 def window_update(
     w_in, w_out, contexts, n_contexts, targets, n_targets, lr, cbow, grad_in, grad_out,
@@ -120,91 +164,41 @@ def window_update(
     and ``targets[1:n_targets]`` its negatives (label 0); a negative equal to the centre is
     skipped, as in word2vec. Skip-gram scores every context against every target; CBOW
     scores the mean of the contexts and adds its whole error to every context (word2vec).
-    ``grad_in`` / ``grad_out`` are scratch buffers of at least (n_contexts, dim) and
-    (n_targets, dim).
+    ``grad_in`` / ``grad_out`` are scratch buffers of at least (n_contexts + 1, dim) and
+    (n_targets, dim). Every gradient is computed before any is added.
     """
     dim = w_in.shape[1]
-    centre = targets[0]
-    loss = 0.0
     if n_contexts == 0:
         return 0.0, 0
+    # Plain loops: slice assignment measured about 20 % slower per CBOW window here.
+    for i in range(n_contexts + 1):
+        for d in range(dim):
+            grad_in[i, d] = 0.0
     for k in range(n_targets):
         for d in range(dim):
             grad_out[k, d] = 0.0
+    loss = 0.0
     if cbow:
-        h = grad_in[n_contexts]  # the mean context vector lives after the context rows
-        scale = np.float32(1.0 / n_contexts)
-        for d in range(dim):
-            h[d] = 0.0
+        h = grad_in[n_contexts]  # the mean context vector lives after the error row
         for j in range(n_contexts):
             row = w_in[contexts[j]]
             for d in range(dim):
                 h[d] += row[d]
+        scale = np.float32(1.0 / n_contexts)
         for d in range(dim):
             h[d] *= scale
-        err = grad_in[0]
-        for d in range(dim):
-            err[d] = 0.0
-        for k in range(n_targets):
-            t = targets[k]
-            if k > 0 and t == centre:
-                continue
-            u = w_out[t]
-            f = np.float32(0.0)
-            for d in range(dim):
-                f += h[d] * u[d]
-            label = 1.0 if k == 0 else 0.0
-            s, nll = _sigmoid_and_nll(f, label, with_loss)
-            loss += nll
-            g = np.float32((label - s) * lr)
-            # One store per loop: with two, the compiler cannot rule out that they
-            # overlap and gives up vectorising.
-            for d in range(dim):
-                err[d] += g * u[d]
-            du = grad_out[k]
-            for d in range(dim):
-                du[d] += g * h[d]
-        for k in range(n_targets):
-            u = w_out[targets[k]]
-            for d in range(dim):
-                u[d] += grad_out[k, d]
+        loss = _score_targets(h, grad_in[0], w_out, targets, n_targets, lr, with_loss, grad_out)
+        examples = 1
+    else:
         for j in range(n_contexts):
-            row = w_in[contexts[j]]
-            for d in range(dim):
-                row[d] += err[d]
-        return loss, 1 if with_loss else 0
-    for j in range(n_contexts):
-        h = w_in[contexts[j]]
-        dh = grad_in[j]
-        for d in range(dim):
-            dh[d] = 0.0
-        for k in range(n_targets):
-            t = targets[k]
-            if k > 0 and t == centre:
-                continue
-            u = w_out[t]
-            f = np.float32(0.0)
-            for d in range(dim):
-                f += h[d] * u[d]
-            label = 1.0 if k == 0 else 0.0
-            s, nll = _sigmoid_and_nll(f, label, with_loss)
-            loss += nll
-            g = np.float32((label - s) * lr)
-            for d in range(dim):
-                dh[d] += g * u[d]
-            du = grad_out[k]
-            for d in range(dim):
-                du[d] += g * h[d]
-    for j in range(n_contexts):
-        h = w_in[contexts[j]]
-        dh = grad_in[j]
-        for d in range(dim):
-            h[d] += dh[d]
-    for k in range(n_targets):
-        u = w_out[targets[k]]
-        for d in range(dim):
-            u[d] += grad_out[k, d]
-    return loss, n_contexts if with_loss else 0
+            h = w_in[contexts[j]]
+            loss += _score_targets(
+                h, grad_in[j], w_out, targets, n_targets, lr, with_loss, grad_out
+            )
+        examples = n_contexts
+    _add_rows(w_in, contexts, n_contexts, grad_in, cbow)
+    _add_rows(w_out, targets, n_targets, grad_out, False)
+    return loss, examples if with_loss else 0
 
 
 @njit(fastmath=True, nogil=True, cache=True)
