@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+
+from common import cores, peak_rss_mb, report, run_child
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -39,23 +38,6 @@ TOOLS = ("w2v", "corpus_file", "iterable")
 # The parent stays small (it never reads the corpus or imports torch; children do), and each
 # child reports its own peak memory.
 LINE_TOKENS = 10_000  # words per line of the corpus both tools read (word2vec's sentence cap)
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory. (getrusage's ru_maxrss would also count the
-    parent's memory at the fork, since Linux carries it over an exec.)"""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 # -- one run, in a child process -------------------------------------------------------------
@@ -189,7 +171,7 @@ def child(args: argparse.Namespace) -> None:
     corpus = Path(args.child_corpus)
     if args.child == "write":
         n_words = write_corpus(args.corpus, args.limit, corpus)
-        print("RESULT " + json.dumps({"words": n_words}))
+        report({"words": n_words})
         return
     os.environ.setdefault("W2V_CACHE_DIR", str(corpus.parent / "cache"))
     if args.child == "w2v":
@@ -197,20 +179,15 @@ def child(args: argparse.Namespace) -> None:
     else:
         out = child_gensim(corpus, args, from_file=args.child == "corpus_file")
     out["peak_mb"] = peak_rss_mb()
-    print("RESULT " + json.dumps(out))
+    report(out)
 
 
 # -- the sitting -----------------------------------------------------------------------------
 
 
-def run_child(tool: str, corpus: Path, argv: list[str]) -> dict:
+def run_tool(tool: str, corpus: Path, argv: list[str]) -> dict:
     cmd = [sys.executable, __file__, *argv, "--child", tool, "--child-corpus", str(corpus)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode != 0 or not results:
-        sys.stderr.write(proc.stderr[-3000:])
-        raise SystemExit(f"{tool} run failed (exit {proc.returncode})")
-    return json.loads(results[-1][len("RESULT ") :])
+    return run_child(cmd, f"{tool} run")
 
 
 def write_corpus(source: Path, limit: int | None, path: Path) -> int:
@@ -301,10 +278,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
-        n_words = run_child("write", corpus, child_argv)["words"]
+        n_words = run_tool("write", corpus, child_argv)["words"]
         for round_ in range(args.repeat):
             for tool in tools:
-                r = run_child(tool, corpus, child_argv)
+                r = run_tool(tool, corpus, child_argv)
                 r["tool"] = tool
                 rows.append(r)
                 wps = n_words * args.epochs / r["train"]

@@ -21,33 +21,18 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from common import cores, peak_rss_mb, report, run_child
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory. (getrusage's ru_maxrss would also count the
-    parent's memory at the fork, since Linux carries it over an exec.)"""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(args: argparse.Namespace) -> None:
@@ -92,10 +77,10 @@ def child(args: argparse.Namespace) -> None:
         "halves": halves,
         "peak_mb": peak_rss_mb(),
     }
-    print("RESULT " + json.dumps(out))
+    report(out)
 
 
-def run_child(corpus: Path, args: argparse.Namespace, cache: Path) -> dict:
+def train_child(corpus: Path, args: argparse.Namespace, cache: Path) -> dict:
     cmd = [
         sys.executable,
         __file__,
@@ -107,12 +92,7 @@ def run_child(corpus: Path, args: argparse.Namespace, cache: Path) -> dict:
         str(corpus),
     ]
     env = dict(os.environ, W2V_CACHE_DIR=str(cache))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        sys.stderr.write(proc.stderr[-3000:])
-        raise SystemExit(f"training {corpus.name} failed (exit {proc.returncode})")
-    return json.loads(lines[-1][len("RESULT ") :])
+    return run_child(cmd, f"training {corpus.name}", env)
 
 
 def write_lines(path: Path, tokens: list[str] | np.ndarray, line: int) -> None:
@@ -132,7 +112,7 @@ def corpus_study(args: argparse.Namespace, tmp: Path) -> list[str]:
     for times in (1, 2, 4):
         path = tmp / f"corpus-{times}x.txt"
         write_lines(path, tokens * times, 10_000)
-        r = run_child(path, args, tmp / f"cache-{times}x")
+        r = train_child(path, args, tmp / f"cache-{times}x")
         path.unlink()
         wps = r["words"] / r["train"]
         rows.append(
@@ -164,7 +144,7 @@ def vocab_study(args: argparse.Namespace, tmp: Path) -> list[str]:
         names = np.array([f"w{i}" for i in range(vocab)])
         path = tmp / f"zipf-{vocab}.txt"
         write_lines(path, names[zipf_corpus(vocab)], 1000)
-        r = run_child(path, args, tmp / f"cache-zipf-{vocab}")
+        r = train_child(path, args, tmp / f"cache-zipf-{vocab}")
         path.unlink()
         tables = 2 * r["vocab"] * args.dim * 4 / 2**20
         rows.append(
@@ -193,10 +173,9 @@ def main() -> None:
     if args.child_corpus:
         child(args)
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     lines = [
         f"# w2v scaling: {args.model}, 1 epoch, dim {args.dim}, defaults otherwise; "
-        f"{platform.machine()}, {cores} cores",
+        f"{platform.machine()}, {cores()} cores",
         "",
         f"`python bench/scale.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
         "",
@@ -211,7 +190,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"scale-{args.model}-{args.study}-cpu-{cores}core.md"
+    out = args.out / f"scale-{args.model}-{args.study}-cpu-{cores()}core.md"
     out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 
