@@ -78,7 +78,20 @@ def lcg(state: int) -> int:
     return (state * 25214903917 + 11) & MASK64
 
 
-def replay_chunk(w_in, w_out, ids, offsets, keep_prob, cum, *, window, negative, cbow,
+def alias_entries(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return table >> kernel.ALIAS_BITS, table & kernel.ALIAS_MASK
+
+
+def draw_noise(table: np.ndarray, state: int) -> tuple[int, int]:
+    """The alias draw written out: a slot from this draw, the coin from the next."""
+    thresholds, aliases = alias_entries(table)
+    slot = ((state >> 32) * len(table)) >> 32
+    state = lcg(state)
+    word = slot if (state >> 32) < thresholds[slot] else int(aliases[slot])
+    return word, state
+
+
+def replay_chunk(w_in, w_out, ids, offsets, keep_prob, noise, *, window, negative, cbow,
                  shared, lr0, lr1, words_before, total, seed):  # fmt: skip
     """train_chunk written out plainly: the same draws, each window through the PyTorch
     step (a batch of one centre word)."""
@@ -110,8 +123,8 @@ def replay_chunk(w_in, w_out, ids, offsets, keep_prob, cum, *, window, negative,
                 negs = []
                 for _ in range(negative):
                     state = lcg(state)
-                    r = (state >> 16) % 2**31
-                    negs.append(int(np.searchsorted(cum, r, side="right")))
+                    word, state = draw_noise(noise, state)
+                    negs.append(word)
                 part, n = ref.sgd_step(one_centre(centre, group), torch.tensor([negs]), lr)
                 loss += float(part)
                 examples += n
@@ -128,14 +141,14 @@ def test_a_chunk_matches_a_plain_replay_of_its_draws(model, shared):
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     keep_prob = np.array([0.3, 1, 1, 0.8, 1, 1, 0.5, 1, 1, 1], dtype=np.float64)
     weights = np.array([5, 1, 3, 0, 4, 1, 2, 6, 1, 3], dtype=np.float64)  # 3 is never drawn
-    cum = kernel.noise_cumulative(weights / weights.sum())
+    noise = kernel.noise_table(weights / weights.sum())
     opts = dict(window=3, negative=4, cbow=model == "cbow", shared=shared, lr0=0.2, lr1=0.01)
     w_in, w_out = tables(2)
     ref, ref_loss, ref_n = replay_chunk(
-        w_in, w_out, ids, offsets, keep_prob, cum, words_before=40, total=150, seed=77, **opts
+        w_in, w_out, ids, offsets, keep_prob, noise, words_before=40, total=150, seed=77, **opts
     )
     loss, n = kernel.train_chunk(
-        w_in, w_out, ids, offsets, 0, len(lengths), keep_prob, cum,
+        w_in, w_out, ids, offsets, 0, len(lengths), keep_prob, noise,
         3, True, 4, model == "cbow", shared, 0.2, 0.01, 40, 150, 77, 1,
     )  # fmt: skip
     assert n == ref_n > 0
@@ -150,3 +163,57 @@ def test_the_generator_is_word2vecs():
     for expected in [25214903928, lcg(25214903928), lcg(lcg(25214903928))]:
         state = kernel._next(state)
         assert int(state) == expected
+
+
+def implied_distribution(table: np.ndarray) -> np.ndarray:
+    """The exact probability of each word under the alias table."""
+    thresholds, aliases = alias_entries(table)
+    own = thresholds / 2.0**32
+    probs = own.copy()
+    np.add.at(probs, aliases, 1.0 - own)
+    return probs / len(table)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        np.array([5, 1, 3, 0, 4, 1, 2, 6, 1, 3], dtype=np.float64),
+        np.ones(7),
+        np.array([1.0]),
+        np.random.default_rng(3).zipf(1.2, 5000).astype(np.float64) ** 0.75,
+    ],
+    ids=["small", "uniform", "one-word", "zipf"],
+)
+def test_the_noise_table_holds_the_noise_distribution(weights):
+    probs = weights / weights.sum()
+    table = kernel.noise_table(probs)
+    np.testing.assert_allclose(implied_distribution(table), probs, rtol=0, atol=1e-9)
+    thresholds, aliases = alias_entries(table)
+    assert thresholds.min() >= 0 and thresholds.max() < 2**32
+    assert aliases.max() < len(probs)
+    assert not np.any((probs == 0) & (thresholds > 0))  # a zero-weight word keeps no share
+
+
+@kernel.njit(cache=False)
+def draw_many(table, n):
+    words = np.empty(n, dtype=np.int64)
+    state = np.uint64(12345)
+    for i in range(n):
+        state = kernel._next(state)
+        words[i], state = kernel._draw_noise(table, state)
+    return words
+
+
+def test_the_kernel_draws_negatives_in_proportion():
+    """Through the compiled draw itself: 200k negatives against the distribution."""
+    weights = np.array([5, 1, 3, 0, 4, 1, 2, 6, 1, 3], dtype=np.float64)
+    probs = weights / weights.sum()
+    table = kernel.noise_table(probs)
+    counts = np.bincount(draw_many(table, 200_000), minlength=len(probs))
+    assert counts[3] == 0
+    np.testing.assert_allclose(counts / counts.sum(), probs, atol=0.003)
+
+
+def test_a_bad_noise_distribution_is_refused():
+    with pytest.raises(ValueError):
+        kernel.noise_table(np.zeros(4))

