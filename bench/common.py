@@ -3,11 +3,15 @@ which hands its result back as one JSON line, with its own peak memory."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import resource
 import subprocess
 import sys
+from pathlib import Path
+
+LINE_TOKENS = 10_000  # words per line of the corpus both tools read (word2vec's sentence cap)
 
 RESULT = "RESULT "
 
@@ -45,3 +49,16 @@ def run_child(cmd: list[str], what: str, env: dict[str, str] | None = None) -> d
         sys.stderr.write(proc.stderr[-3000:])
         raise SystemExit(f"{what} failed (exit {proc.returncode})")
     return json.loads(results[-1][len(RESULT) :])
+
+
+def write_corpus(source: Path, limit: int | None, path: Path) -> int:
+    """The first ``limit`` words of a gzipped text8-style corpus, as lines of LINE_TOKENS
+    words (every tool then cuts sentences at the same places); returns the word count."""
+    with gzip.open(source, "rt", encoding="utf-8") as f:
+        tokens = f.read().split()
+    if limit:
+        tokens = tokens[:limit]
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(0, len(tokens), LINE_TOKENS):
+            f.write(" ".join(tokens[i : i + LINE_TOKENS]) + "\n")
+    return len(tokens)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
 import types
 import typing
@@ -83,10 +84,38 @@ def given_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
+
+    world = distributed.from_environment()
+    if world is None:
+        return train_here(args, None)
+    # Under torchrun: one process per rank. torchrun stops the other ranks with SIGTERM when
+    # one dies; that becomes an interruption with a message, not a silent death.
+    distributed.start(world)
+    restore = distributed.stop_on_sigterm()
+    try:
+        code = train_here(args, world)
+    except BaseException:  # (W2VError too) the others may be gone: leave, do not wait
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise
+    if code != 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return code
+    restore()
+    distributed.stop()
+    return code
+
+
+def train_here(args: argparse.Namespace, world: Any) -> int:
+    """``w2v train`` in this process: alone (world None) or as one rank of several."""
+    from .distributed import all_ok
     from .progress import ProgressBar
     from .run import Run, prepare_run_dir, resume
     from .train import TrainingInterrupted
 
+    main_rank = world is None or world.is_main
+    if not main_rank:
+        args.quiet = True  # one bar and one log: rank 0's
     callbacks = [] if args.quiet else [ProgressBar()]
     try:
         if args.resume:
@@ -97,14 +126,20 @@ def cmd_train(args: argparse.Namespace) -> int:
                     "only --device, --threads and --quiet may be given with it"
                 )
             run_dir = Path(args.resume)
-            say(args, f"resuming {run_dir}")
-            resume(run_dir, callbacks=callbacks, device=args.device, threads=args.threads)
+            say(args, f"resuming {run_dir}" + (f" on {world.size} ranks" if world else ""))
+            resume(
+                run_dir, callbacks=callbacks, device=args.device, threads=args.threads, world=world
+            )
             say(args, f"done; vectors in {run_dir}")
             return 0
         cfg = config_from_args(args)
         corpus = args.corpus
-        run_dir = prepare_run_dir(args.output, args.overwrite)
-        run = Run(cfg, run_dir, callbacks)
+        if main_rank:
+            run_dir = all_ok(world, lambda: prepare_run_dir(args.output, args.overwrite))
+        else:
+            all_ok(world, lambda: None)
+            run_dir = None
+        run = Run(cfg, run_dir, callbacks, world)
         say(args, f"reading {corpus or 'the bundled Flickr30k captions'} ...")
         run.prepare(corpus)
         assert run.stats is not None
@@ -113,7 +148,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             args,
             f"corpus: {s.sentences:,} sentences, {s.tokens:,} tokens, "
             f"{s.distinct_words:,} distinct words; vocabulary: {s.vocab_size:,} words "
-            f"seen >= {s.min_count} times ({s.vocab_tokens:,} tokens)",
+            f"seen >= {s.min_count} times ({s.vocab_tokens:,} tokens)"
+            + (f"; {world.size} ranks, each counting and training its share" if world else ""),
         )
         trainer = run.make_trainer()
         say(
@@ -127,20 +163,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         say(
             args,
             f"done: final loss {h.epoch_loss[-1]:.4f}, "
-            f"{sum(h.epoch_seconds):.1f}s training; vectors in {run_dir / run.vectors_name()}"
+            f"{sum(h.epoch_seconds):.1f}s training; vectors in {run_dir}/{run.vectors_name()}"
             f"; try: w2v neighbors {run_dir} <word>",
         )
         return 0
     except TrainingInterrupted as stop:
-        where = stop.run_dir
-        if where is None:
-            print("w2v: interrupted", file=sys.stderr)
-        else:
-            print(
-                f"w2v: interrupted; checkpoint saved; resume with: w2v train --resume {where}",
-                file=sys.stderr,
-            )
+        print(interrupted_message(stop, world), file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def interrupted_message(stop: Any, world: Any) -> str:
+    who = f"w2v: rank {world.rank}" if world else "w2v"
+    where = stop.run_dir
+    if where is None:
+        return f"{who}: interrupted"
+    if stop.saved:
+        return f"{who}: interrupted; checkpoint saved; resume with: w2v train --resume {where}"
+    if stop.reason:  # it names the rank itself
+        who = "w2v"
+    why = stop.reason or "stopped (Ctrl-C, or torchrun stopping the ranks because one died)"
+    if not (where / "checkpoint.pt").exists():
+        return f"{who}: {why}; no epoch had ended, so there is no checkpoint to resume"
+    return (
+        f"{who}: {why}; the checkpoint of the last finished epoch resumes the run, on any "
+        f"number of ranks: w2v train --resume {where}"
+    )
 
 
 def say(args: argparse.Namespace, message: str) -> None:

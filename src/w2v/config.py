@@ -102,6 +102,11 @@ class TrainConfig:
         "bit-identical vectors for the same seed and device: numba trains on one thread, "
         "CUDA uses deterministic scatter-adds (both slower)",
     )
+    sync_words: int = _knob(
+        1_048_576,
+        "under torchrun: words each rank trains between two averagings of the ranks' tables "
+        "(rounded to chunks of 262,144 words; every epoch also ends with one)",
+    )
     # --- evaluation -------------------------------------------------------------------------
     eval: bool = _knob(
         False, "evaluate after every epoch and keep the scores in the run's eval.json"
@@ -164,6 +169,7 @@ class TrainConfig:
             (math.isfinite(self.ns_exponent), "--ns-exponent must be a finite number"),
             (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
             (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
+            (self.sync_words >= 1, "--sync-words must be >= 1"),
             (
                 self.engine != "numba" or (self.loss == "ns" and self.optimizer == "sgd"),
                 "--engine numba trains with --loss ns and --optimizer sgd; "

@@ -715,6 +715,44 @@ def _token_blocks(
             yield tokens, lengths
 
 
+def _share_blocks(
+    source: Source,
+    tokenizer: Tokenizer,
+    text_column: str | None,
+    max_sentence_length: int,
+    share: tuple[int, int],
+) -> Iterator[tuple[list[str], list[int]]]:
+    """(tokens, sentence lengths) of one rank's share of ``source``, block by block.
+
+    ``share`` is (rank, ranks): the share is every ranks-th record counted from ``rank``,
+    where a record is a line of text (a line longer than READ_BLOCK_SIZE counts once per
+    piece it is read in, each cut at whitespace) or a value of the text column. Each record
+    is its own sentence (or several, cut at ``max_sentence_length``), so the shares hold
+    exactly the tokens of the corpus between them, none twice.
+    """
+    if max_sentence_length < 1:
+        raise W2VError(f"max_sentence_length must be at least 1, not {max_sentence_length}")
+    rank, ranks = share
+    limit = max_sentence_length
+    seen = 0  # records before this chunk
+    for chunk in _iter_chunks(source, text_column):
+        if isinstance(chunk, list):
+            records = [record.replace("\n", " ") for record in chunk]
+        else:
+            records = chunk.text.split("\n")
+        mine = records[(rank - seen) % ranks :: ranks]
+        seen += len(records)
+        tokens: list[str] = []
+        lengths: list[int] = []
+        for line in tokenizer.normalize("\n".join(mine)).split("\n") if mine else ():
+            words = line.split()
+            tokens += words
+            for start in range(0, len(words), limit):
+                lengths.append(min(limit, len(words) - start))
+        if tokens:
+            yield tokens, lengths
+
+
 def iter_sentences(
     source: Source,
     tokenizer: Tokenizer,
@@ -835,6 +873,12 @@ def _write_scan(
                 progress(n_tokens)
                 next_report = n_tokens + _PROGRESS_EVERY
     if n_tokens == 0:
+        share = settings.get("share")
+        if isinstance(share, list):
+            raise W2VError(
+                f"{display}: rank {share[0]}'s share of the corpus is empty (every "
+                f"{share[1]}th line from line {share[0] + 1} on); use fewer ranks"
+            )
         raise W2VError(f"{display}: the corpus is empty (no tokens)")
     if progress is not None:
         progress(n_tokens)
@@ -962,8 +1006,12 @@ def scan_corpus(
     max_sentence_length: int = 10000,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    share: tuple[int, int] | None = None,
 ) -> ScannedCorpus:
     """Tokenize ``source`` once into integer ids on disk; reuse that when nothing changed.
+
+    With ``share`` = (rank, ranks), only that rank's share of the records (see
+    :func:`_share_blocks`), cached under its own name.
 
     The entry is ``cache_dir/<fingerprint>/`` (see :func:`source_fingerprint`); a
     complete, valid entry is loaded instead of reading the source, a corrupt one is
@@ -974,16 +1022,28 @@ def scan_corpus(
     end with the total (also on a cache hit).
     """
     fingerprint = source_fingerprint(source, text_column, tokenizer, max_sentence_length)
+    if share is not None:
+        if fingerprint is None:
+            raise W2VError(
+                f"{_display(source)}: with several ranks the corpus must be a file or folder "
+                "(every rank reads its own share; standard input and pipes cannot be shared)"
+            )
+        fingerprint = f"{fingerprint}-share{share[0]}of{share[1]}"
     settings: dict[str, object] = {
         "text_column": text_column,
         "lowercase": tokenizer.lowercase,
         "strip_punctuation": tokenizer.strip_punctuation,
         "max_sentence_length": max_sentence_length,
         "fingerprint": fingerprint,
+        "share": list(share) if share is not None else None,
     }
 
     def scan_into(directory: Path, name: str) -> Path:
-        blocks = _token_blocks(source, tokenizer, text_column, max_sentence_length)
+        blocks = (
+            _token_blocks(source, tokenizer, text_column, max_sentence_length)
+            if share is None
+            else _share_blocks(source, tokenizer, text_column, max_sentence_length, share)
+        )
         return _scan_to(directory, name, blocks, _display(source), settings, progress)
 
     if cache_dir is None:

@@ -412,12 +412,26 @@ class ChunkRunner:
             LOSS_EVERY,
         )
 
+    def compile(self) -> None:
+        """Compile (or load from numba's cache) the kernel for these arrays' types, by
+        training zero sentences; the first call of a fresh install takes seconds."""
+        train_chunk(
+            self.w_in, self.w_out, self.ids, self.offsets, 0, 0, self.keep_prob, self.noise,
+            self.window, self.shrink_windows, self.negative, self.cbow, self.shared_negatives,
+            self.lr_start, self.lr_end, 0, self.total_words, 1, LOSS_EVERY,
+        )  # fmt: skip
+
     def epoch(
-        self, words_before: int, first_chunk: int, seed_of: Callable[[int], int]
+        self,
+        words_before: int,
+        first_chunk: int,
+        seed_of: Callable[[int], int],
+        stop_chunk: int | None = None,
     ) -> Generator[tuple[int, float, int, int], None, None]:
         """Yield (chunk, summed loss, examples, corpus words) for each chunk from
-        ``first_chunk`` on, in order. ``words_before`` counts the earlier epochs' words."""
-        n_chunks = len(self.bounds) - 1
+        ``first_chunk`` up to ``stop_chunk`` (default: the last), in order.
+        ``words_before`` counts the earlier epochs' words."""
+        n_chunks = len(self.bounds) - 1 if stop_chunk is None else stop_chunk
         depth = 1 if self.threads == 1 else 2 * self.threads
         pending: deque[tuple[int, Future]] = deque()
         next_chunk = first_chunk

@@ -33,6 +33,7 @@ from .corpus import (
     scan_corpus,
     scan_sentences,
 )
+from .distributed import World, all_ok, merge_counts, sum_numbers
 from .errors import W2VError
 from .train import CHECKPOINT_NAME, Callback, EpochSummary, Trainer
 from .vectors import KeyedVectors
@@ -150,10 +151,16 @@ class Run:
     """Prepares the data of a run and drives its trainer."""
 
     def __init__(
-        self, config: TrainConfig, run_dir: Path | None, callbacks: list[Callback] | None = None
+        self,
+        config: TrainConfig,
+        run_dir: Path | None,
+        callbacks: list[Callback] | None = None,
+        world: World | None = None,
     ) -> None:
         self.config = config
-        self.run_dir = run_dir
+        self.world = world
+        # Only rank 0 writes the run directory; the other ranks train and write nothing.
+        self.run_dir = run_dir if world is None or world.is_main else None
         self.callbacks = callbacks or []
         self.cache_dir = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
         self.stats: CorpusStats | None = None
@@ -168,33 +175,49 @@ class Run:
         self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None
     ) -> tuple[ScannedCorpus, Vocab]:
         """Tokenize (or reuse the cached ids of) the corpus and build its vocabulary."""
-        cfg = self.config
+        cfg, world = self.config, self.world
         if corpus is None:
             corpus = bundled_corpus()
         if isinstance(corpus, (str, os.PathLike)):
             self.source = str(corpus)
-            scanned = scan_corpus(
-                corpus,
-                tokenizer_for(cfg),
-                text_column=cfg.text_column,
-                max_sentence_length=cfg.max_sentence_length,
-                cache_dir=self.cache_dir,
+            path = corpus
+            scanned = all_ok(
+                world,
+                lambda: scan_corpus(
+                    path,
+                    tokenizer_for(cfg),
+                    text_column=cfg.text_column,
+                    max_sentence_length=cfg.max_sentence_length,
+                    cache_dir=self.cache_dir,
+                    share=(world.rank, world.size) if world else None,
+                ),
             )
+        elif world is not None:
+            raise W2VError("training on several ranks needs a corpus file, not sentences")
         else:
             # An iterable of token lists (gensim style) cannot be re-read later: its ids
             # are kept in the run directory, or in the cache when there is none.
             scanned = scan_sentences(corpus, self.run_dir or self.cache_dir)
-        return scanned, build_vocab(scanned.words, scanned.counts, cfg)
+        if world is None:
+            return scanned, build_vocab(scanned.words, scanned.counts, cfg)
+        # Each rank counted its share; the vocabulary is built from the sums, on every rank.
+        words, counts = merge_counts(world, scanned.words, scanned.counts)
+        self.distinct_words = len(words)
+        return scanned, build_vocab(words, counts, cfg)
 
     def prepare(self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None) -> None:
         cfg = self.config
         scanned, vocab = self.count(corpus)
-        self.encoded = encode_corpus(scanned, vocab)
+        self.encoded = all_ok(self.world, lambda: encode_corpus(scanned, vocab))
         self.vocab = vocab
+        sentences, tokens = scanned.n_sentences, scanned.n_tokens
+        if self.world is not None:
+            totals = sum_numbers(self.world, [float(sentences), float(tokens)])
+            sentences, tokens = int(totals[0]), int(totals[1])
         self.stats = CorpusStats(
-            sentences=scanned.n_sentences,
-            tokens=scanned.n_tokens,
-            distinct_words=len(scanned.words),
+            sentences=sentences,
+            tokens=tokens,
+            distinct_words=getattr(self, "distinct_words", len(scanned.words)),
             vocab_size=len(vocab),
             vocab_tokens=vocab.total,
             min_count=cfg.min_count,
@@ -206,7 +229,13 @@ class Run:
                     "format": RUN_FORMAT,
                     "config": cfg.to_dict(),
                     "corpus": self.source,
-                    "encoded": str(self.encoded.path.resolve()) if self.encoded.path else None,
+                    # a rank's shard is not the corpus: a resumed run encodes it again
+                    "encoded": (
+                        str(self.encoded.path.resolve())
+                        if self.encoded.path and self.world is None
+                        else None
+                    ),
+                    "ranks": self.world.size if self.world else 1,
                     "stats": self.stats.__dict__,
                 },
             )
@@ -218,7 +247,7 @@ class Run:
         assert self.vocab is not None and self.encoded is not None
         callbacks = list(self.callbacks)
         evaluator = None
-        if self.config.eval:
+        if self.config.eval and (self.world is None or self.world.is_main):
             evaluator = epoch_evaluator(self.vocab, self.config.eval_benchmarks)
             if self.run_dir is not None:
                 callbacks.insert(0, EvalWriter(self.run_dir))
@@ -230,6 +259,7 @@ class Run:
             run_dir=self.run_dir,
             callbacks=callbacks,
             evaluator=evaluator,
+            world=self.world,
         )
         return self.trainer
 
@@ -289,6 +319,7 @@ def train(
     preset: str | None = None,
     callbacks: list[Callback] | None = None,
     overwrite: bool = False,
+    world: World | None = None,
     **options: Any,
 ) -> KeyedVectors:
     """Train word vectors and return them (and write a run directory if ``output`` is set).
@@ -296,10 +327,18 @@ def train(
     ``corpus`` is a path (text, compressed, folder, arrow/parquet/jsonl, "-" for stdin), an
     iterable of token lists, or None for the bundled Flickr30k captions. ``options`` are
     TrainConfig fields (``dim=50``, ``model="cbow"``, ...), applied over ``preset``.
+    ``world`` (distributed.from_environment(), under torchrun) trains on several ranks; the
+    process group must be started (distributed.start).
     """
     cfg = config.validate() if config is not None else build_config(preset, **options)
-    run_dir = prepare_run_dir(output, overwrite) if output is not None else None
-    run = Run(cfg, run_dir, callbacks)
+    run_dir = None
+    if output is not None:
+        if world is None or world.is_main:
+            run_dir = all_ok(world, lambda: prepare_run_dir(output, overwrite))
+        else:
+            all_ok(world, lambda: None)
+            run_dir = Path(output)
+    run = Run(cfg, run_dir, callbacks, world)
     run.prepare(corpus)
     run.make_trainer().train()
     return run.finish()
@@ -311,8 +350,10 @@ def resume(
     callbacks: list[Callback] | None = None,
     device: str | None = None,
     threads: int | None = None,
+    world: World | None = None,
 ) -> KeyedVectors:
-    """Continue an interrupted run from its checkpoint, with its own config and corpus."""
+    """Continue an interrupted run from its checkpoint, with its own config and corpus, on
+    any number of ranks (``world``); every rank must see the run directory."""
     run_dir = Path(run_dir)
     saved = read_run_config(run_dir)
     values = dict(saved["config"])
@@ -323,9 +364,9 @@ def resume(
     cfg = TrainConfig.from_dict(values, str(run_dir / CONFIG_NAME))
     if not (run_dir / CHECKPOINT_NAME).exists():
         raise W2VError(f"{run_dir}: no {CHECKPOINT_NAME} to resume from")
-    run = Run(cfg, run_dir, callbacks)
+    run = Run(cfg, run_dir, callbacks, world)
     vocab = Vocab.load(run_dir / VOCAB_NAME)
-    encoded = load_encoded(saved.get("encoded"))
+    encoded = load_encoded(saved.get("encoded")) if world is None else None
     if encoded is None:  # the cache was cleared: tokenize the corpus again
         if saved.get("corpus") is None:
             raise W2VError(f"{run_dir}: the corpus was not a file and its ids are gone")

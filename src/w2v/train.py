@@ -22,6 +22,7 @@ import torch
 from . import batching, kernel
 from .batching import Batch, BatchMaker
 from .config import TrainConfig
+from .distributed import RankLost, TableSync, World, sum_numbers
 from .errors import W2VError
 from .model import NoiseSampler, Word2Vec, context_matrix
 from .vocab import Vocab
@@ -35,11 +36,18 @@ LOSS_LOG_EVERY = 100  # batches between two points of the per-step loss history
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C during training; a checkpoint was written to ``run_dir``."""
+    """Ctrl-C (or torchrun's SIGTERM) during training. Alone, a checkpoint of the moment
+    was written to ``run_dir``; on several ranks the tables of the ranks differ mid-epoch, so
+    the last checkpoint stays the one of the last finished epoch (``saved`` is False)."""
 
-    def __init__(self, run_dir: Path | None) -> None:
+    def __init__(
+        self, run_dir: Path | None, saved: bool = True, epochs_done: int = 0, reason: str = ""
+    ) -> None:
         super().__init__(run_dir)
         self.run_dir = run_dir
+        self.saved = saved
+        self.epochs_done = epochs_done
+        self.reason = reason  # why it stopped, when it was not Ctrl-C
 
 
 def resolve_device(name: str) -> torch.device:
@@ -61,10 +69,10 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def available_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+def available_cores(world: World | None = None) -> int:
+    """This process's cores; under torchrun, its part of them (the node's ranks share them)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // (world.local_size if world else 1))
 
 
 def choose_engine(config: TrainConfig, device: torch.device) -> str:
@@ -150,8 +158,11 @@ class Trainer:
         run_dir: Path | None = None,
         callbacks: list[Callback] | None = None,
         evaluator: Callable[[np.ndarray], dict[str, dict[str, Any]]] | None = None,
+        world: World | None = None,
     ) -> None:
         self.config = config
+        # Under torchrun: this rank's place; ids/offsets are its shard of the corpus.
+        self.world = world
         self.vocab = vocab
         self.run_dir = run_dir
         self.callbacks = callbacks or []
@@ -159,6 +170,9 @@ class Trainer:
         # the checkpoint written right after keeps them for a resumed run.
         self.evaluator = evaluator
         self.device = resolve_device(config.device)
+        if self.device.type == "cuda" and world is not None:
+            self.device = torch.device("cuda", world.local_rank)
+            torch.cuda.set_device(self.device)
         if self.device.type == "cuda":  # cuBLAS is deterministic only with a fixed workspace
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         if config.threads:
@@ -191,8 +205,18 @@ class Trainer:
             if self.engine == "torch"
             else None
         )
+        # This rank's words; total_words counts all ranks' (the progress bar, the lr).
         self.words_per_epoch = int(offsets[-1])
         self.total_words = self.words_per_epoch * config.epochs
+        self.sync: TableSync | None = None
+        if world is not None:
+            self.total_words = int(sum_numbers(world, [float(self.words_per_epoch)])[0])
+            self.total_words *= config.epochs
+            tables = [self.model.input.weight.data]
+            if not config.tied:
+                tables.append(self.model.output.weight.data)
+            every = max(1, round(config.sync_words / batching.CHUNK_TOKENS))
+            self.sync = TableSync(world, tables, len(self.batches.bounds) - 1, every)
         self.uses_autograd = config.optimizer == "adamw" or config.loss == "bce"
         self.optimizer: torch.optim.Optimizer | None = None
         if config.optimizer == "adamw":
@@ -258,6 +282,12 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------
 
+    def compile(self) -> None:
+        """Make the compiled engine ready (numba compiles on first use, then caches); training
+        does it anyway, this lets a benchmark time it apart."""
+        if self.engine == "numba":
+            self._chunk_runner().compile()
+
     def train(self) -> Word2Vec:
         """Run (or continue) training to the last epoch; Ctrl-C checkpoints and raises."""
         for cb in self.callbacks:
@@ -270,10 +300,17 @@ class Trainer:
         if switch:
             torch.use_deterministic_algorithms(True, warn_only=True)
         try:
-            self._loop()
-        except KeyboardInterrupt:
-            self.save_checkpoint()
-            raise TrainingInterrupted(self.run_dir) from None
+            try:
+                self._loop()
+            except RankLost as lost:  # the others' tables are gone; the last checkpoint stays
+                epochs = self.position.epoch
+                raise TrainingInterrupted(self.run_dir, False, epochs, str(lost)) from None
+        except KeyboardInterrupt:  # (also when it lands while the above is raised)
+            if self.world is None:
+                self.save_checkpoint()
+            raise TrainingInterrupted(
+                self.run_dir, self.world is None, self.position.epoch
+            ) from None
         finally:
             if switch:
                 torch.use_deterministic_algorithms(False)
@@ -335,45 +372,104 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_epoch_end(self, summary)
 
+    def _seed_of(self, epoch: int, chunk: int, *more: int) -> int:
+        cfg = self.config
+        if self.world is None:
+            return _seed_of(cfg.seed, epoch, chunk, *more)
+        return _seed_of(cfg.seed, epoch, chunk, *more, self.world.rank, self.world.size)
+
     def _torch_epoch(self) -> None:
-        cfg, pos = self.config, self.position
+        pos, sync = self.position, self.sync
         window_loss = torch.zeros_like(self._epoch_loss)
         window_n = batches_seen = 0
-        chunks = self.batches.epoch(pos.epoch, pos.chunk, pin=self.device.type == "cuda")
+        n_chunks = len(self.batches.bounds) - 1
+        first_chunk = pos.chunk
+        if sync is not None:
+            sync.done = sync.round_of_chunk(first_chunk)
+            first_chunk = min(first_chunk, n_chunks)
+        round_words = round_n = 0
+        round_loss = torch.zeros_like(self._epoch_loss)
+        chunks = self.batches.epoch(pos.epoch, first_chunk, pin=self.device.type == "cuda")
         try:
             for chunk, batches in chunks:
                 for b in range(pos.batch, len(batches)):
-                    self._generator.manual_seed(_seed_of(cfg.seed, pos.epoch, chunk, b))
-                    self.lr = self.learning_rate(pos.words_done)
+                    self._generator.manual_seed(self._seed_of(pos.epoch, chunk, b))
+                    # between two averagings the other ranks' words are estimated as ours
+                    scale = 1 if sync is None else sync.world.size
+                    self.lr = self.learning_rate(pos.words_done + scale * round_words)
                     loss_sum, n = self.step(batches[b].to(self.device), self.lr)
+                    pos.batch = b + 1
+                    words = batches[b].words
+                    batches_seen += 1
+                    if sync is not None:
+                        round_loss += loss_sum
+                        round_n += n
+                        round_words += words
+                        continue
                     self._epoch_loss += loss_sum
                     self._epoch_examples += n
                     window_loss += loss_sum
                     window_n += n
-                    pos.batch = b + 1
-                    pos.words_done += batches[b].words
-                    batches_seen += 1
+                    pos.words_done += words
                     if batches_seen % LOSS_LOG_EVERY == 0 and window_n:
                         self._log_step(window_loss, window_n)
                         window_n = 0
                     for cb in self.callbacks:
-                        cb.on_batch_end(self, batches[b].words)
+                        cb.on_batch_end(self, words)
                 pos.chunk, pos.batch = chunk + 1, 0
+                if sync is not None and ((chunk + 1) % sync.every == 0 or chunk + 1 == n_chunks):
+                    self._average(float(round_loss), round_n, round_words)
+                    round_loss.zero_()
+                    round_words = round_n = 0
         finally:  # stops the producer thread now, not when the generator is collected
             chunks.close()
+        if sync is not None:
+            while sync.done < sync.rounds:  # ranks with more chunks are still training
+                self._average(0.0, 0, 0)
         if window_n:
             self._log_step(window_loss, window_n)
 
+    def _average(self, loss: float, examples: int, words: int) -> None:
+        """Average the ranks' tables; count all ranks' words, loss and examples."""
+        assert self.sync is not None
+        pos = self.position
+        words, loss, examples = self.sync.average(words, loss, examples)
+        pos.chunk = self.sync.done * self.sync.every
+        self._epoch_loss += loss
+        self._epoch_examples += examples
+        pos.words_done += words
+        self.lr = self.learning_rate(pos.words_done)
+        if examples:
+            self.history.step_words.append(pos.words_done)
+            self.history.step_loss.append(loss / examples)
+        for cb in self.callbacks:
+            cb.on_batch_end(self, words)
+
     def _kernel_epoch(self) -> None:
         """One epoch through the compiled kernel: a chunk is the unit of progress, of the
-        loss history and of resuming."""
-        cfg, pos = self.config, self.position
+        loss history and of resuming; on several ranks, a round of chunks between two
+        averagings is."""
+        pos = self.position
         epoch = pos.epoch
-        chunks = self._chunk_runner().epoch(
-            epoch * self.words_per_epoch,
-            pos.chunk,
-            lambda chunk: _seed_of(cfg.seed, epoch, chunk),
-        )
+        runner = self._chunk_runner()
+        words_before = epoch * self.words_per_epoch
+        if self.sync is not None:
+            sync = self.sync
+            sync.done = sync.round_of_chunk(pos.chunk)
+            for r in range(sync.done, sync.rounds):
+                todo = sync.chunks_of_round(r)
+                loss, examples, words = 0.0, 0, 0
+                chunks = runner.epoch(
+                    words_before, todo.start, lambda c: self._seed_of(epoch, c), todo.stop
+                )
+                try:  # the round ends with every chunk done: nothing races the averaging
+                    for _, loss_sum, n, w in chunks:
+                        loss, examples, words = loss + loss_sum, examples + n, words + w
+                finally:
+                    chunks.close()
+                self._average(loss, examples, words)
+            return
+        chunks = runner.epoch(words_before, pos.chunk, lambda c: self._seed_of(epoch, c))
         try:
             for chunk, loss_sum, n, words in chunks:
                 self._epoch_loss += loss_sum
@@ -391,7 +487,7 @@ class Trainer:
 
     def _chunk_runner(self) -> kernel.ChunkRunner:
         cfg = self.config
-        threads = 1 if cfg.deterministic else (cfg.threads or available_cores())
+        threads = 1 if cfg.deterministic else (cfg.threads or available_cores(self.world))
         return kernel.ChunkRunner(
             self.model.input.weight.detach().numpy(),
             self.model.output.weight.detach().numpy(),
@@ -407,7 +503,7 @@ class Trainer:
             shared_negatives=cfg.negative_sharing == "window",
             lr_start=cfg.learning_rate,
             lr_end=cfg.min_alpha,
-            total_words=self.total_words,
+            total_words=self.words_per_epoch * cfg.epochs,  # this rank's: its own schedule
             threads=threads,
         )
 
@@ -460,6 +556,19 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
         self.position = Position(**state["position"])
         self.history = History(**state["history"])
+        if self.sync is not None and (self.position.chunk or self.position.batch):
+            self._resume_mid_epoch()
+
+    def _resume_mid_epoch(self) -> None:
+        """A checkpoint from inside an epoch (Ctrl-C of a run alone), resumed on several
+        ranks: each rank starts at the round that covers as much of its shard as the run
+        had done of the corpus."""
+        assert self.sync is not None
+        pos = self.position
+        epoch_start = self.history.epoch_words[-1] if self.history.epoch_words else 0
+        per_epoch = max(1, self.total_words // self.config.epochs)
+        done = min(max((pos.words_done - epoch_start) / per_epoch, 0.0), 1.0)
+        pos.chunk, pos.batch = int(done * self.sync.rounds) * self.sync.every, 0
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
