@@ -290,6 +290,7 @@ class Trainer:
 
     def train(self) -> Word2Vec:
         """Run (or continue) training to the last epoch; Ctrl-C checkpoints and raises."""
+        self.compile()  # before the clock of the first epoch starts
         for cb in self.callbacks:
             cb.on_train_begin(self)
         was_deterministic = torch.are_deterministic_algorithms_enabled()
