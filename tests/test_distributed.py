@@ -105,20 +105,31 @@ def test_an_empty_share_says_so(tmp_path):
 # -- real runs ---------------------------------------------------------------------------------
 
 
-def test_two_ranks_train_one_model(big_planted, tmp_path):
+def run_workers(
+    tmp_path: Path, mode: str, paths: list[str], opts: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """torchrun 2 ranks of dist_worker.py; returns their input tables."""
     dump = tmp_path / "dump"
-    dump.mkdir()
-    args = [str(WORKER), str(big_planted), str(tmp_path / "run"), str(dump)]
-    args += options({**OPTS, "chunk_tokens": 2000})
-    cmd = torchrun("--standalone", "--nproc-per-node", "2", *args)
-    proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
+    dump.mkdir(exist_ok=True)
+    cmd = torchrun("--standalone", "--nproc-per-node", "2", str(WORKER), mode, *paths)
+    proc = subprocess.run(
+        [*cmd, str(dump), *opts], env=env(), capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rank0, rank1 = (np.load(dump / f"vectors-rank{r}.npy") for r in (0, 1))
+    return np.load(dump / "vectors-rank0.npy"), np.load(dump / "vectors-rank1.npy")
+
+
+@pytest.mark.parametrize("engine", ["numba", "torch"])
+def test_two_ranks_train_one_model(big_planted, tmp_path, engine):
+    dump = tmp_path / "dump"
+    opts = {**OPTS, "engine": engine, "chunk_tokens": 2000}
+    paths = [str(big_planted), str(tmp_path / "run")]
+    rank0, rank1 = run_workers(tmp_path, "train", paths, options(opts))
     np.testing.assert_array_equal(rank0, rank1)  # the last averaging left them equal
     vocab0 = json.loads((dump / "vocab-rank0.json").read_text())
     assert vocab0 == json.loads((dump / "vocab-rank1.json").read_text())
 
-    alone = w2v.train(big_planted, tmp_path / "alone", **OPTS)
+    alone = w2v.train(big_planted, tmp_path / "alone", **{**OPTS, "engine": engine})
     assert vocab0 == dict(zip(alone.index_to_key, alone.counts.tolist(), strict=True))
 
     together = w2v.load(tmp_path / "run")  # rank 0 wrote the run directory
@@ -129,6 +140,35 @@ def test_two_ranks_train_one_model(big_planted, tmp_path):
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["ranks"] == 2
     assert config["stats"]["tokens"] == sum(vocab0.values())
+
+
+def test_a_run_stopped_mid_epoch_alone_resumes_on_two_ranks(big_planted, tmp_path, monkeypatch):
+    from w2v import batching
+    from w2v.train import Callback
+
+    class StopAfterChunks(Callback):
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        def on_batch_end(self, trainer, words):
+            self.n -= 1
+            if self.n == 0:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)
+    run_dir = tmp_path / "run"
+    with pytest.raises(w2v.TrainingInterrupted):
+        w2v.train(big_planted, run_dir, callbacks=[StopAfterChunks(80)], **OPTS)
+    cut = torch.load(run_dir / "checkpoint.pt", weights_only=True)["position"]
+    assert cut["epoch"] == 1 and cut["chunk"] > 0  # inside the second epoch
+    rank0, rank1 = run_workers(tmp_path, "resume", [str(run_dir)], ["chunk_tokens=2000"])
+    np.testing.assert_array_equal(rank0, rank1)
+    history = json.loads((run_dir / "history.json").read_text())
+    assert len(history["epoch_loss"]) == OPTS["epochs"]
+    tokens = json.loads((run_dir / "config.json").read_text())["stats"]["tokens"]
+    # every epoch trained whole (the resumed one from the round that covers where it stopped)
+    assert history["epoch_words"][-1] == pytest.approx(OPTS["epochs"] * tokens, rel=0.05)
+    assert topic_accuracy(w2v.load(run_dir)) >= 0.95
 
 
 def test_a_two_node_rendezvous_on_one_machine(big_planted, tmp_path):

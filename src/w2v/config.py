@@ -103,9 +103,9 @@ class TrainConfig:
         "CUDA uses deterministic scatter-adds (both slower)",
     )
     sync_words: int = _knob(
-        1_048_576,
-        "under torchrun: words each rank trains between two averagings of the ranks' tables "
-        "(rounded to chunks of 262,144 words; every epoch also ends with one)",
+        262_144,
+        "under torchrun: words each rank trains between two merges of the ranks' tables "
+        "(every epoch also ends with one)",
     )
     # --- evaluation -------------------------------------------------------------------------
     eval: bool = _knob(

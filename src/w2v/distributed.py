@@ -9,15 +9,20 @@ reads it and, with more than one rank:
    every rank;
 2. each rank encodes its share with that vocabulary: its shard, which is all it holds;
 3. each rank trains its shard with the usual engine, and every ``sync_words`` words of its
-   own the ranks average their tables (``TableSync``: an all-reduce of both tables). Every
-   rank makes the same number of averagings per epoch, the last one after its last chunk, so
+   own the ranks merge their tables (``TableSync``): every rank's change since the last
+   merge is added to the tables as they were then, with one all-reduce per table. Every
+   rank merges the same number of times per epoch, the last time after its last chunk, so
    all ranks end each epoch with the same tables, and rank 0 writes the checkpoint.
 
-Averaging whole tables, not sending the rows a step touched: word2vec's updates are sparse
-per step but not per second (a million words touch most of a 70k vocabulary), so the rows
-touched between two averagings are close to the whole table anyway, and one dense
-all-reduce is what NCCL and Gloo do fastest. The model of what that costs on 8 GPUs and on
-32 nodes is in bench/results/distributed-model.md.
+Summing the changes, not averaging the tables: averaging N replicas divides every update by
+N, which trained to 31.6 % analogies where one process reached 37.5 % (2 ranks, enwiki, 5
+epochs; bench/results/distributed-sg-5ep-cpu-2core.md). The sum is what one process would
+have applied, computed from tables up to one merge old, like Hogwild across processes.
+
+Whole tables, not the rows a step touched: word2vec's updates are sparse per step but not
+per merge (a quarter of a million words touch most rows of a 70k vocabulary), and one dense
+all-reduce is what NCCL and Gloo do fastest. What that costs on 8 GPUs and on 32 nodes is in
+bench/results/distributed-model.md.
 """
 
 from __future__ import annotations
@@ -192,11 +197,11 @@ def broadcast_(world: World, tensors: list[torch.Tensor]) -> None:
 
 
 class TableSync:
-    """Averages the tables of all ranks, the same number of times per epoch on every rank.
+    """Merges the tables of all ranks, the same number of times per epoch on every rank.
 
-    A rank averages after every ``every`` of its chunks and after its last one; a rank with
-    fewer chunks than the largest shard joins the averagings it has no chunks for, so all
-    ranks make ``rounds`` of them and end the epoch with the same tables.
+    A rank merges after every ``every`` of its chunks and after its last one; a rank with
+    fewer chunks than the largest shard joins the merges it has no chunks for, so all ranks
+    make ``rounds`` of them and end the epoch with the same tables.
     """
 
     def __init__(
@@ -207,7 +212,16 @@ class TableSync:
         self.local_chunks = local_chunks
         self.every = max(1, every)
         self.rounds = math.ceil(max_int(world, local_chunks) / self.every)
-        self.done = 0  # averagings made in this epoch
+        self.done = 0  # merges made in this epoch
+        # The tables as they were at the last merge, the same on every rank.
+        self.base = [t.detach().clone() for t in tables]
+
+    def start_epoch(self, round_: int) -> None:
+        """Every rank holds the same tables here (an epoch starts after a merge, or from a
+        checkpoint): they are the base the next rounds' changes are counted from."""
+        self.done = round_
+        for base, table in zip(self.base, self.tables, strict=True):
+            base.copy_(table)
 
     def round_of_chunk(self, chunk: int) -> int:
         return chunk // self.every
@@ -216,13 +230,15 @@ class TableSync:
         last = self.local_chunks
         return range(min(r * self.every, last), min((r + 1) * self.every, last))
 
-    def average(self, words: int, loss: float, examples: int) -> tuple[int, float, int]:
-        """Average the tables; returns the (words, summed loss, examples) of all ranks since
-        the last averaging."""
+    def merge(self, words: int, loss: float, examples: int) -> tuple[int, float, int]:
+        """Add up every rank's changes to the tables; returns the (words, summed loss,
+        examples) of all ranks since the last merge."""
         world = self.world
-        for table in self.tables:
-            _collective(world, "averaging the tables", lambda t=table: dist.all_reduce(t))
-            table.div_(world.size)
+        for table, base in zip(self.tables, self.base, strict=True):
+            _collective(world, "merging the tables", lambda t=table: dist.all_reduce(t))
+            # base + the sum of every rank's change since: sum(table_r) - (N - 1) base
+            table.sub_(base, alpha=world.size - 1)
+            base.copy_(table)
         total = sum_numbers(world, [float(words), loss, float(examples)])
         self.done += 1
         return int(total[0]), total[1], int(total[2])

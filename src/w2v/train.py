@@ -189,6 +189,11 @@ class Trainer:
             generator=generator,
         ).to(self.device)
         self.engine = choose_engine(config, self.device)
+        chunk_tokens = batching.CHUNK_TOKENS
+        if world is not None:
+            # A merge every sync_words words of a rank, each thread with a chunk of its own in
+            # the round between two merges.
+            chunk_tokens = min(chunk_tokens, max(1024, config.sync_words // self.threads()))
         self.batches = BatchMaker(
             ids,
             offsets,
@@ -197,7 +202,7 @@ class Trainer:
             shrink_windows=config.shrink_windows,
             batch_size=config.batch_size,
             seed=config.seed,
-            chunk_tokens=batching.CHUNK_TOKENS,
+            chunk_tokens=chunk_tokens,
         )
         # The numba engine draws its negatives by itself (kernel.noise_table).
         self.noise = (
@@ -215,7 +220,7 @@ class Trainer:
             tables = [self.model.input.weight.data]
             if not config.tied:
                 tables.append(self.model.output.weight.data)
-            every = max(1, round(config.sync_words / batching.CHUNK_TOKENS))
+            every = max(1, round(config.sync_words / chunk_tokens))
             self.sync = TableSync(world, tables, len(self.batches.bounds) - 1, every)
         self.uses_autograd = config.optimizer == "adamw" or config.loss == "bce"
         self.optimizer: torch.optim.Optimizer | None = None
@@ -386,7 +391,7 @@ class Trainer:
         n_chunks = len(self.batches.bounds) - 1
         first_chunk = pos.chunk
         if sync is not None:
-            sync.done = sync.round_of_chunk(first_chunk)
+            sync.start_epoch(sync.round_of_chunk(first_chunk))
             first_chunk = min(first_chunk, n_chunks)
         round_words = round_n = 0
         round_loss = torch.zeros_like(self._epoch_loss)
@@ -395,7 +400,7 @@ class Trainer:
             for chunk, batches in chunks:
                 for b in range(pos.batch, len(batches)):
                     self._generator.manual_seed(self._seed_of(pos.epoch, chunk, b))
-                    # between two averagings the other ranks' words are estimated as ours
+                    # between two merges the other ranks' words are estimated as ours
                     scale = 1 if sync is None else sync.world.size
                     self.lr = self.learning_rate(pos.words_done + scale * round_words)
                     loss_sum, n = self.step(batches[b].to(self.device), self.lr)
@@ -419,22 +424,22 @@ class Trainer:
                         cb.on_batch_end(self, words)
                 pos.chunk, pos.batch = chunk + 1, 0
                 if sync is not None and ((chunk + 1) % sync.every == 0 or chunk + 1 == n_chunks):
-                    self._average(float(round_loss), round_n, round_words)
+                    self._merge(float(round_loss), round_n, round_words)
                     round_loss.zero_()
                     round_words = round_n = 0
         finally:  # stops the producer thread now, not when the generator is collected
             chunks.close()
         if sync is not None:
             while sync.done < sync.rounds:  # ranks with more chunks are still training
-                self._average(0.0, 0, 0)
+                self._merge(0.0, 0, 0)
         if window_n:
             self._log_step(window_loss, window_n)
 
-    def _average(self, loss: float, examples: int, words: int) -> None:
-        """Average the ranks' tables; count all ranks' words, loss and examples."""
+    def _merge(self, loss: float, examples: int, words: int) -> None:
+        """Merge the ranks' tables; count all ranks' words, loss and examples."""
         assert self.sync is not None
         pos = self.position
-        words, loss, examples = self.sync.average(words, loss, examples)
+        words, loss, examples = self.sync.merge(words, loss, examples)
         pos.chunk = self.sync.done * self.sync.every
         self._epoch_loss += loss
         self._epoch_examples += examples
@@ -449,26 +454,26 @@ class Trainer:
     def _kernel_epoch(self) -> None:
         """One epoch through the compiled kernel: a chunk is the unit of progress, of the
         loss history and of resuming; on several ranks, a round of chunks between two
-        averagings is."""
+        merges is."""
         pos = self.position
         epoch = pos.epoch
         runner = self._chunk_runner()
         words_before = epoch * self.words_per_epoch
         if self.sync is not None:
             sync = self.sync
-            sync.done = sync.round_of_chunk(pos.chunk)
+            sync.start_epoch(sync.round_of_chunk(pos.chunk))
             for r in range(sync.done, sync.rounds):
                 todo = sync.chunks_of_round(r)
                 loss, examples, words = 0.0, 0, 0
                 chunks = runner.epoch(
                     words_before, todo.start, lambda c: self._seed_of(epoch, c), todo.stop
                 )
-                try:  # the round ends with every chunk done: nothing races the averaging
+                try:  # the round ends with every chunk done: nothing races the merge
                     for _, loss_sum, n, w in chunks:
                         loss, examples, words = loss + loss_sum, examples + n, words + w
                 finally:
                     chunks.close()
-                self._average(loss, examples, words)
+                self._merge(loss, examples, words)
             return
         chunks = runner.epoch(words_before, pos.chunk, lambda c: self._seed_of(epoch, c))
         try:
@@ -486,9 +491,14 @@ class Trainer:
         finally:  # waits for the threads, so a checkpoint sees the tables at rest
             chunks.close()
 
+    def threads(self) -> int:
+        """The numba engine's threads."""
+        cfg = self.config
+        return 1 if cfg.deterministic else (cfg.threads or available_cores(self.world))
+
     def _chunk_runner(self) -> kernel.ChunkRunner:
         cfg = self.config
-        threads = 1 if cfg.deterministic else (cfg.threads or available_cores(self.world))
+        threads = self.threads()
         return kernel.ChunkRunner(
             self.model.input.weight.detach().numpy(),
             self.model.output.weight.detach().numpy(),
