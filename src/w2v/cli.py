@@ -11,11 +11,15 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import config as config_module
 from .config import PRESETS, TrainConfig, build_config, read_config_file
 from .errors import W2VError
+
+if TYPE_CHECKING:  # the CLI imports torch only for the commands that need it
+    from .distributed import World
+    from .train import TrainingInterrupted
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -106,7 +110,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     return code
 
 
-def train_here(args: argparse.Namespace, world: Any) -> int:
+def train_here(args: argparse.Namespace, world: World | None) -> int:
     """``w2v train`` in this process: alone (world None) or as one rank of several."""
     from .distributed import all_ok
     from .progress import ProgressBar
@@ -172,7 +176,7 @@ def train_here(args: argparse.Namespace, world: Any) -> int:
         return EXIT_INTERRUPTED
 
 
-def interrupted_message(stop: Any, world: Any) -> str:
+def interrupted_message(stop: TrainingInterrupted, world: World | None) -> str:
     who = f"w2v: rank {world.rank}" if world else "w2v"
     where = stop.run_dir
     if where is None:
@@ -182,7 +186,9 @@ def interrupted_message(stop: Any, world: Any) -> str:
     if stop.reason:  # it names the rank itself
         who = "w2v"
     why = stop.reason or "stopped (Ctrl-C, or torchrun stopping the ranks because one died)"
-    if not (where / "checkpoint.pt").exists():
+    from .train import CHECKPOINT_NAME
+
+    if not (where / CHECKPOINT_NAME).exists():
         return f"{who}: {why}; no epoch had ended, so there is no checkpoint to resume"
     return (
         f"{who}: {why}; the checkpoint of the last finished epoch resumes the run, on any "

@@ -168,6 +168,7 @@ class Run:
         self.encoded: EncodedCorpus | None = None
         self.source: str | None = None
         self.trainer: Trainer | None = None
+        self.distinct_words: int | None = None  # of the whole corpus, on several ranks
 
     # -- data ------------------------------------------------------------------------------
 
@@ -217,7 +218,7 @@ class Run:
         self.stats = CorpusStats(
             sentences=sentences,
             tokens=tokens,
-            distinct_words=getattr(self, "distinct_words", len(scanned.words)),
+            distinct_words=self.distinct_words or len(scanned.words),
             vocab_size=len(vocab),
             vocab_tokens=vocab.total,
             min_count=cfg.min_count,
