@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from w2v.train import Callback
+
 N_TOPICS = 6
 WORDS_PER_TOPIC = 10
 
@@ -44,3 +46,15 @@ def topic_accuracy(vectors) -> float:
             hits += best.startswith(f"t{t}w")
             total += 1
     return hits / total
+
+
+class StopAfterBatches(Callback):
+    """Ctrl-C after n progress reports (a batch of the torch engine, a chunk of numba)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def on_batch_end(self, trainer, words):
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt

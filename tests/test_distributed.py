@@ -17,11 +17,11 @@ import pytest
 import torch
 
 import w2v
-from w2v import corpus, distributed
+from w2v import batching, corpus, distributed
 from w2v.corpus import Tokenizer, iter_sentences, scan_corpus
 from w2v.errors import W2VError
 
-from helpers import planted_sentences, topic_accuracy
+from helpers import StopAfterBatches, planted_sentences, topic_accuracy
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "dist_worker.py"
@@ -143,22 +143,10 @@ def test_two_ranks_train_one_model(big_planted, tmp_path, engine):
 
 
 def test_a_run_stopped_mid_epoch_alone_resumes_on_two_ranks(big_planted, tmp_path, monkeypatch):
-    from w2v import batching
-    from w2v.train import Callback
-
-    class StopAfterChunks(Callback):
-        def __init__(self, n: int) -> None:
-            self.n = n
-
-        def on_batch_end(self, trainer, words):
-            self.n -= 1
-            if self.n == 0:
-                raise KeyboardInterrupt
-
     monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)
     run_dir = tmp_path / "run"
-    with pytest.raises(w2v.TrainingInterrupted):
-        w2v.train(big_planted, run_dir, callbacks=[StopAfterChunks(80)], **OPTS)
+    with pytest.raises(w2v.TrainingInterrupted):  # numba: one report per chunk
+        w2v.train(big_planted, run_dir, callbacks=[StopAfterBatches(80)], **OPTS)
     cut = torch.load(run_dir / "checkpoint.pt", weights_only=True)["position"]
     assert cut["epoch"] == 1 and cut["chunk"] > 0  # inside the second epoch
     rank0, rank1 = run_workers(tmp_path, "resume", [str(run_dir)], ["chunk_tokens=2000"])

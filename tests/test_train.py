@@ -7,20 +7,10 @@ from w2v import batching
 from w2v.errors import W2VError
 from w2v.train import Callback, TrainingInterrupted
 
-from helpers import planted_sentences, topic_accuracy
+from helpers import StopAfterBatches, planted_sentences, topic_accuracy
 
 FAST = dict(dim=16, min_count=1, seed=3, batch_size=64, epochs=2, deterministic=True)
 ENGINES = ["numba", "torch"]
-
-
-class StopAfterBatches(Callback):
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def on_batch_end(self, trainer, words):
-        self.n -= 1
-        if self.n == 0:
-            raise KeyboardInterrupt
 
 
 class StopAfterEpoch(Callback):
