@@ -153,6 +153,7 @@ def test_empty_vocabulary(tmp_path, capsys):
         (["--no-such-flag"], "unrecognized"),
         (["--engine", "numba", "--optimizer", "adamw"], "--engine numba trains with --loss ns"),
         (["--engine", "numba", "--device", "cuda"], "--engine numba trains on the CPU"),
+        (["--sync-words", "0"], "--sync-words must be >= 1"),
         (["--negative-sharing", "all"], "--negative-sharing"),
     ],
 )
