@@ -73,7 +73,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--limit", type=int, help="use only the first WORDS tokens")
     p.add_argument("--ranks", default="1,2", help="comma-separated numbers of ranks")
-    p.add_argument("--sync-words", default="1048576", help="comma-separated --sync-words to try")
+    p.add_argument("--sync-words", default="262144", help="comma-separated --sync-words to try")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--name", help="file name of the result")
     args = p.parse_args()
