@@ -393,3 +393,13 @@ def test_export_projector_and_word2vec(trained, tmp_path, capsys):
     assert again.index_to_key == original.index_to_key
     assert (again.vectors == original.vectors).all()
     assert_user_error(capsys, "export", str(trained), match="--projector")
+
+
+def test_a_broken_torchrun_environment_is_one_line(planted_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    assert_user_error(
+        capsys, "train", str(planted_file), "-o", str(tmp_path / "r"), match="must be integers"
+    )
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "5")
+    assert_user_error(capsys, "train", str(planted_file), match="makes no sense")

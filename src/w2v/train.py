@@ -238,6 +238,7 @@ class Trainer:
         self._epoch_loss = torch.zeros((), dtype=torch.float64, device=self.device)
         self._epoch_examples = 0
         self._generator = torch.Generator(device=self.device)
+        self._runner: kernel.ChunkRunner | None = None  # see _chunk_runner
 
     # -- the schedule ------------------------------------------------------------------------
 
@@ -395,13 +396,13 @@ class Trainer:
             first_chunk = min(first_chunk, n_chunks)
         round_words = round_n = 0
         round_loss = torch.zeros_like(self._epoch_loss)
+        # between two merges the other ranks' words are estimated as ours
+        scale = 1 if sync is None else sync.world.size
         chunks = self.batches.epoch(pos.epoch, first_chunk, pin=self.device.type == "cuda")
         try:
             for chunk, batches in chunks:
                 for b in range(pos.batch, len(batches)):
                     self._generator.manual_seed(self._seed_of(pos.epoch, chunk, b))
-                    # between two merges the other ranks' words are estimated as ours
-                    scale = 1 if sync is None else sync.world.size
                     self.lr = self.learning_rate(pos.words_done + scale * round_words)
                     loss_sum, n = self.step(batches[b].to(self.device), self.lr)
                     pos.batch = b + 1
@@ -497,9 +498,13 @@ class Trainer:
         return 1 if cfg.deterministic else (cfg.threads or available_cores(self.world))
 
     def _chunk_runner(self) -> kernel.ChunkRunner:
+        """The numba engine's runner, made once: it holds views of the tables (a checkpoint
+        is loaded into them in place) and the noise table, which every epoch shares."""
+        if self._runner is not None:
+            return self._runner
         cfg = self.config
         threads = self.threads()
-        return kernel.ChunkRunner(
+        self._runner = kernel.ChunkRunner(
             self.model.input.weight.detach().numpy(),
             self.model.output.weight.detach().numpy(),
             self.batches.ids,
@@ -517,6 +522,7 @@ class Trainer:
             total_words=self.words_per_epoch * cfg.epochs,  # this rank's: its own schedule
             threads=threads,
         )
+        return self._runner
 
     def _log_step(self, window_loss: torch.Tensor, window_n: int) -> None:
         self.history.step_words.append(self.position.words_done)
