@@ -45,12 +45,12 @@ def quality(kv) -> dict:
     """Every bundled benchmark, scored by w2v's evaluator (it agrees with gensim's own
     evaluate_word_pairs / evaluate_word_analogies; tests/test_evaluate.py holds it to that)."""
     import w2v
-    from w2v.evaluate import AnalogyResult, evaluate
+    from w2v.evaluate import DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate
 
     if not isinstance(kv, w2v.KeyedVectors):  # gensim's
         kv = w2v.KeyedVectors(list(kv.index_to_key), kv.vectors)
     cells = {}
-    for r in evaluate(kv, restrict_vocab=30000):
+    for r in evaluate(kv, restrict_vocab=DEFAULT_RESTRICT_VOCAB):
         if isinstance(r, AnalogyResult):
             add, mul = r.total.accuracy("add"), r.total.accuracy("mul")
             cells[r.benchmark] = {
@@ -140,7 +140,7 @@ def child_w2v(corpus: Path, args: argparse.Namespace) -> dict:
     train = time.perf_counter() - t
     gpu = torch.cuda.get_device_name() if trainer.device.type == "cuda" else None
     where = str(trainer.device)
-    if trainer.engine == "numba":
+    if trainer.engine_name == "numba":
         threads = 1 if cfg.deterministic else (cfg.threads or cores())
         where += f", numba, {threads} threads"
     else:

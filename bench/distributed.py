@@ -47,8 +47,10 @@ def train(corpus: Path, out: Path, ranks: int, args: argparse.Namespace, sync: i
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-3000:])
         raise SystemExit(f"{ranks} rank(s) failed (exit {proc.returncode})")
-    history = json.loads((out / "history.json").read_text())
-    config = json.loads((out / "config.json").read_text())
+    from w2v.rundir import RunDir, read_config
+
+    history = json.loads(RunDir(out).history.read_text())
+    config = read_config(out)
     seconds = sum(history["epoch_seconds"])
     return {"wall": wall, "train": seconds, "tokens": config["stats"]["tokens"]}
 
@@ -56,11 +58,11 @@ def train(corpus: Path, out: Path, ranks: int, args: argparse.Namespace, sync: i
 def quality(run: Path) -> dict:
     """Google analogies (3CosAdd, 30k), WS-353 and SimLex-999 of a run's vectors."""
     import w2v
-    from w2v.evaluate import AnalogyResult, evaluate, load_benchmark
+    from w2v.evaluate import DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate, load_benchmark
 
     sets = [load_benchmark(name) for name in ("google", "ws353", "simlex999")]
     scores = {}
-    for r in evaluate(w2v.load(run), sets, restrict_vocab=30000, methods=("add",)):
+    for r in evaluate(w2v.load(run), sets, restrict_vocab=DEFAULT_RESTRICT_VOCAB, methods=("add",)):
         analogy = isinstance(r, AnalogyResult)
         scores[r.benchmark] = r.total.accuracy("add") if analogy else r.spearman
     return scores

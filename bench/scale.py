@@ -38,7 +38,7 @@ DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
 def child(args: argparse.Namespace) -> None:
     import w2v
     from w2v.run import Run
-    from w2v.train import Callback
+    from w2v.trainer import Callback
 
     class Clock(Callback):
         def __init__(self) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from w2v import batching, distributed
+from w2v import distributed
+from w2v.engines import base
 from w2v.run import resume, train
 
 
@@ -26,7 +27,7 @@ def main() -> None:
         key, _, value = item.partition("=")
         options[key] = json.loads(value)
     # small chunks, so that the ranks average several times per epoch on a small corpus
-    batching.CHUNK_TOKENS = options.pop("chunk_tokens", batching.CHUNK_TOKENS)
+    base.CHUNK_TOKENS = options.pop("chunk_tokens", base.CHUNK_TOKENS)
     world = distributed.from_environment()
     assert world is not None, "run me with torchrun"
     distributed.start(world)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from w2v.train import Callback
+from w2v.trainer import Callback
 
 N_TOPICS = 6
 WORDS_PER_TOPIC = 10

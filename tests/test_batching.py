@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from w2v.batching import BatchMaker, chunk_bounds, window_pairs
+from w2v.engines.base import Chunks, chunk_bounds
+from w2v.engines.torch_batches import BatchMaker, window_pairs
 
 
 def brute_force_pairs(sentence_of, reach, window):
@@ -40,7 +41,8 @@ def make_maker(ids, offsets, keep=None, **kw):
     keep = np.ones(vocab_size, dtype=np.float32) if keep is None else keep
     args = dict(window=3, shrink_windows=True, batch_size=4, seed=7, chunk_tokens=16)
     args.update(kw)
-    return BatchMaker(ids, offsets, keep, **args)
+    chunks = Chunks(ids, offsets, args.pop("chunk_tokens"))
+    return BatchMaker(chunks, keep, **args)
 
 
 def test_batches_cover_the_corpus_without_crossing_sentences():
@@ -113,7 +115,7 @@ def test_a_batch_takes_centres_spread_over_the_chunk():
 
 
 def test_prefetch_yields_everything_in_order_and_passes_errors_on():
-    from w2v.batching import prefetch
+    from w2v.engines.torch_batches import prefetch
 
     assert list(prefetch(iter(range(50)), depth=2)) == list(range(50))
 
@@ -131,7 +133,7 @@ def test_prefetch_yields_everything_in_order_and_passes_errors_on():
 def test_prefetch_stops_its_producer_when_the_consumer_stops():
     import threading
 
-    from w2v.batching import prefetch
+    from w2v.engines.torch_batches import prefetch
 
     made = []
 

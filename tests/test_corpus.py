@@ -20,17 +20,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from w2v import corpus
+from w2v import corpus, sources, tokenize
 from w2v.corpus import (
     ScannedCorpus,
-    Tokenizer,
     iter_sentences,
-    iter_texts,
     load_scanned,
     scan_corpus,
     source_fingerprint,
 )
 from w2v.errors import W2VError
+from w2v.sources import iter_texts
+from w2v.tokenize import Tokenizer
 
 LINES = ["The dog's yard.", "", "«Привет, мир!» — сказал он.", "a b  c"]
 TOKENS = [["the", "dogs", "yard"], ["привет", "мир", "сказал", "он"], ["a", "b", "c"]]
@@ -129,7 +129,7 @@ def test_tokenizer_matches_per_token_reference(text, lowercase, strip):
 
 
 def test_punctuation_table_is_exactly_category_p():
-    table = corpus._punct_table()
+    table = tokenize._punct_table()
     assert all(unicodedata.category(chr(cp)).startswith("P") for cp in table)
     assert {ord(c) for c in "!\"#%&'()*,-./:;?@[\\]_{}«»—…¿¡「」"} <= table.keys()
     assert not {ord(c) for c in "$+<=>^`|~"} & table.keys()
@@ -350,7 +350,7 @@ def words(n: int) -> list[str]:
 
 @pytest.mark.parametrize("block", [1, 2, 3, 5, 16, 64, 1 << 22])
 def test_long_line_is_cut_every_max_sentence_length(tmp_path, monkeypatch, block):
-    monkeypatch.setattr(corpus, "READ_BLOCK_SIZE", block)
+    monkeypatch.setattr(sources, "READ_BLOCK_SIZE", block)
     line = words(103)
     lines = [" ".join(line), "short line", "", " ".join(words(7)) + "  "]
     path = write_lines(tmp_path / "long.txt", lines)
@@ -369,14 +369,14 @@ def test_long_line_is_cut_every_max_sentence_length(tmp_path, monkeypatch, block
 
 
 def test_line_exactly_max_sentence_length_and_multiples(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "READ_BLOCK_SIZE", 8)
+    monkeypatch.setattr(sources, "READ_BLOCK_SIZE", 8)
     path = write_lines(tmp_path / "c.txt", [" ".join(words(20)), " ".join(words(5))])
     got = list(iter_sentences(path, Tokenizer(lowercase=False), max_sentence_length=5))
     assert got == [words(20)[i : i + 5] for i in range(0, 20, 5)] + [words(5)]
 
 
 def test_one_line_without_newline_over_many_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "READ_BLOCK_SIZE", 32)
+    monkeypatch.setattr(sources, "READ_BLOCK_SIZE", 32)
     tokens = words(1000)
     path = tmp_path / "text8ish.gz"
     path.write_bytes(gzip.compress((" " + " ".join(tokens)).encode()))
@@ -448,7 +448,7 @@ def test_scan_corpus_reuses_the_cache(tmp_path, monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("the source was read again")
 
-    monkeypatch.setattr(corpus, "_iter_chunks", no_reading)
+    monkeypatch.setattr(sources, "iter_chunks", no_reading)
     second = scan_corpus(path, Tokenizer(), cache_dir=cache)
     assert second.path == first.path
     assert second.words == first.words and np.array_equal(second.ids, first.ids)
@@ -488,7 +488,7 @@ def test_directory_fingerprint_sees_new_files(tmp_path):
 
 
 def test_interrupted_scan_leaves_no_entry(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "READ_BLOCK_SIZE", 16)
+    monkeypatch.setattr(sources, "READ_BLOCK_SIZE", 16)
     monkeypatch.setattr(corpus, "_PROGRESS_EVERY", 3)
     path = write_lines(tmp_path / "c.txt", [" ".join(words(50))] * 3)
     cache = tmp_path / "cache"

@@ -17,9 +17,11 @@ import pytest
 import torch
 
 import w2v
-from w2v import batching, corpus, distributed
-from w2v.corpus import Tokenizer, iter_sentences, scan_corpus
+from w2v import distributed, sources
+from w2v.corpus import iter_sentences, scan_corpus
+from w2v.engines import base
 from w2v.errors import W2VError
+from w2v.tokenize import Tokenizer
 
 from helpers import StopAfterBatches, planted_sentences, topic_accuracy
 
@@ -79,7 +81,7 @@ def test_the_world_comes_from_torchruns_environment():
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_the_shares_hold_every_token_once(tmp_path, monkeypatch, ranks):
     """Lines and pieces of a long line (read in small blocks here) go to one rank each."""
-    monkeypatch.setattr(corpus, "READ_BLOCK_SIZE", 64)
+    monkeypatch.setattr(sources, "READ_BLOCK_SIZE", 64)
     lines = [" ".join(s) for s in planted_sentences(n_sentences=200, seed=5)]
     lines.insert(50, " ".join(f"long{i % 37}" for i in range(400)))  # read in many pieces
     path = tmp_path / "c.txt"
@@ -143,7 +145,7 @@ def test_two_ranks_train_one_model(big_planted, tmp_path, engine):
 
 
 def test_a_run_stopped_mid_epoch_alone_resumes_on_two_ranks(big_planted, tmp_path, monkeypatch):
-    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)
+    monkeypatch.setattr(base, "CHUNK_TOKENS", 2000)
     run_dir = tmp_path / "run"
     with pytest.raises(w2v.TrainingInterrupted):  # numba: one report per chunk
         w2v.train(big_planted, run_dir, callbacks=[StopAfterBatches(80)], **OPTS)

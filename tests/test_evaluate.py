@@ -384,7 +384,7 @@ def test_evaluate_command_user_file_and_errors(vectors_file, tmp_path, capsys):
 
 def test_train_eval_keeps_scores_per_epoch_across_a_resume(planted_file, tmp_path):
     from test_train import FAST, StopAfterEpoch
-    from w2v.train import TrainingInterrupted
+    from w2v.trainer import TrainingInterrupted
 
     pairs = tmp_path / "topics.txt"
     pairs.write_text("t0w1 t0w2 9\nt0w1 t1w1 1\nt2w3 t2w4 9\nt2w4 t3w0 1\nt4w0 t4w9 9\n")

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from w2v import kernel
-from w2v.batching import Batch
-from w2v.model import Word2Vec
+from w2v.engines import numba_kernel as kernel
+from w2v.engines.torch_batches import Batch
+from w2v.engines.torch_model import Word2Vec
 
 pytestmark = pytest.mark.skipif(not kernel.available(), reason="numba is not installed")
 

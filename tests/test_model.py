@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from w2v.batching import Batch
-from w2v.model import Word2Vec, context_matrix
+from w2v.engines.torch_batches import Batch
+from w2v.engines.torch_model import Word2Vec, context_matrix
 
 
 def sigmoid(x):
@@ -51,7 +51,8 @@ def tiny_batch():
 
 
 def make_model(model, tied=False, seed=0):
-    m = Word2Vec(7, 4, model=model, tied=tied, generator=torch.Generator().manual_seed(seed))
+    generator = torch.Generator().manual_seed(seed)  # negatives per pair: one row each
+    m = Word2Vec(7, 4, model=model, tied=tied, negative_sharing="pair", generator=generator)
     with torch.no_grad():  # non-zero output vectors so every term matters
         if not tied:
             m.output.weight.normal_(0, 0.5, generator=torch.Generator().manual_seed(seed + 1))

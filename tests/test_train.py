@@ -3,9 +3,9 @@ import pytest
 import torch
 
 import w2v
-from w2v import batching
+from w2v.engines import base
 from w2v.errors import W2VError
-from w2v.train import Callback, TrainingInterrupted
+from w2v.trainer import Callback, TrainingInterrupted
 
 from helpers import StopAfterBatches, planted_sentences, topic_accuracy
 
@@ -21,7 +21,7 @@ class StopAfterEpoch(Callback):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_seed_same_vectors_other_seed_differs(planted_file, monkeypatch, engine):
-    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)  # many chunks, two threads
+    monkeypatch.setattr(base, "CHUNK_TOKENS", 2000)  # many chunks, two threads
     opts = dict(FAST, engine=engine, threads=2)
     a = w2v.train(planted_file, **opts)
     b = w2v.train(planted_file, **opts)
@@ -31,7 +31,7 @@ def test_same_seed_same_vectors_other_seed_differs(planted_file, monkeypatch, en
 
 
 def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
-    from w2v.train import choose_engine
+    from w2v.engines import choose_engine
 
     cpu = torch.device("cpu")
     assert choose_engine(w2v.build_config(), cpu) == "numba"
@@ -56,7 +56,7 @@ def test_token_lists_train_like_the_same_text_file(planted_file):
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("model", ["sg", "cbow"])
 def test_planted_topics_are_learned(planted_file, monkeypatch, model, engine):
-    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)  # numba: two threads race (Hogwild)
+    monkeypatch.setattr(base, "CHUNK_TOKENS", 2000)  # numba: two threads race (Hogwild)
     vectors = w2v.train(
         planted_file, model=model, dim=20, min_count=1, epochs=3, seed=1, engine=engine
     )
@@ -71,7 +71,7 @@ def test_planted_topics_are_learned(planted_file, monkeypatch, model, engine):
 @pytest.mark.parametrize("stop", [StopAfterEpoch, lambda: StopAfterBatches(7)])
 def test_resume_equals_an_uninterrupted_run(planted_file, tmp_path, monkeypatch, stop, engine):
     if engine == "numba":  # a chunk is the numba engine's step: many of them per epoch
-        monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)
+        monkeypatch.setattr(base, "CHUNK_TOKENS", 2000)
     opts = dict(FAST, engine=engine)
     straight = w2v.train(planted_file, tmp_path / "straight", **opts)
     with pytest.raises(TrainingInterrupted):
@@ -85,7 +85,7 @@ def test_resume_equals_an_uninterrupted_run(planted_file, tmp_path, monkeypatch,
 
 
 def test_resume_across_chunks_and_with_adamw(planted_file, tmp_path, monkeypatch):
-    monkeypatch.setattr(batching, "CHUNK_TOKENS", 2000)  # many chunks per epoch
+    monkeypatch.setattr(base, "CHUNK_TOKENS", 2000)  # many chunks per epoch
     opts = dict(FAST, preset="seed", epochs=2, alpha=0.01, min_alpha=0.01, batch_size=32)
     straight = w2v.train(planted_file, tmp_path / "straight", **opts)
     with pytest.raises(TrainingInterrupted):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from w2v.engines.torch_model import NoiseSampler
 from w2v.errors import W2VError
-from w2v.model import NoiseSampler
 from w2v.vocab import Vocab
 
 WORDS = ["b", "a", "the", "c", "rare", "d"]

@@ -1,25 +1,26 @@
-"""The ``w2v`` command: parses, calls the library, prints. Nothing else lives here."""
+"""The ``w2v`` command: parses, calls the library, prints. Nothing else lives here.
+
+Light on purpose: the query commands (similarity, neighbors, analogy, evaluate, export,
+plot) and ``--help`` import neither torch nor numba; ``w2v train`` (cli_train.py) does.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import logging
-import signal
 import sys
 import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from . import config as config_module
+from .benchmarks import DEFAULT_RESTRICT_VOCAB
 from .config import PRESETS, TrainConfig, build_config, read_config_file
 from .errors import W2VError
-
-if TYPE_CHECKING:  # the CLI imports torch only for the commands that need it
-    from .distributed import World
-    from .train import TrainingInterrupted
+from .rundir import RunDir
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -88,112 +89,9 @@ def given_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import distributed
+    from .cli_train import cmd_train as train_command  # torch, only for this command
 
-    world = distributed.from_environment()
-    if world is None:
-        return train_here(args, None)
-    # Under torchrun: one process per rank. torchrun stops the other ranks with SIGTERM when
-    # one dies; that becomes an interruption with a message, not a silent death.
-    distributed.start(world)
-    restore = distributed.stop_on_sigterm()
-    try:
-        code = train_here(args, world)
-    except BaseException:  # (W2VError too) the others may be gone: leave, do not wait
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise
-    if code != 0:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        return code
-    restore()
-    distributed.stop()
-    return code
-
-
-def train_here(args: argparse.Namespace, world: World | None) -> int:
-    """``w2v train`` in this process: alone (world None) or as one rank of several."""
-    from .distributed import all_ok
-    from .progress import ProgressBar
-    from .run import Run, prepare_run_dir, resume
-    from .train import TrainingInterrupted
-
-    main_rank = world is None or world.is_main
-    if not main_rank:
-        args.quiet = True  # one bar and one log: rank 0's
-    callbacks = [] if args.quiet else [ProgressBar()]
-    try:
-        if args.resume:
-            extra = set(given_flags(args)) - {"device", "threads"}
-            if args.corpus or args.config or args.preset or extra:
-                raise W2VError(
-                    "--resume continues a run with its own corpus and settings; "
-                    "only --device, --threads and --quiet may be given with it"
-                )
-            run_dir = Path(args.resume)
-            say(args, f"resuming {run_dir}" + (f" on {world.size} ranks" if world else ""))
-            resume(
-                run_dir, callbacks=callbacks, device=args.device, threads=args.threads, world=world
-            )
-            say(args, f"done; vectors in {run_dir}")
-            return 0
-        cfg = config_from_args(args)
-        corpus = args.corpus
-        if main_rank:
-            run_dir = all_ok(world, lambda: prepare_run_dir(args.output, args.overwrite))
-        else:
-            all_ok(world, lambda: None)
-            run_dir = None
-        run = Run(cfg, run_dir, callbacks, world)
-        say(args, f"reading {corpus or 'the bundled Flickr30k captions'} ...")
-        run.prepare(corpus)
-        assert run.stats is not None
-        s = run.stats
-        say(
-            args,
-            f"corpus: {s.sentences:,} sentences, {s.tokens:,} tokens, "
-            f"{s.distinct_words:,} distinct words; vocabulary: {s.vocab_size:,} words "
-            f"seen >= {s.min_count} times ({s.vocab_tokens:,} tokens)"
-            + (f"; {world.size} ranks, each counting and training its share" if world else ""),
-        )
-        trainer = run.make_trainer()
-        say(
-            args,
-            f"training {cfg.model} ({cfg.loss}, {cfg.optimizer}), dim {cfg.dim}, "
-            f"window {cfg.window}, {cfg.epochs} epochs on {trainer.device}",
-        )
-        trainer.train()
-        run.finish()
-        h = trainer.history
-        say(
-            args,
-            f"done: final loss {h.epoch_loss[-1]:.4f}, "
-            f"{sum(h.epoch_seconds):.1f}s training; vectors in {run_dir}/{run.vectors_name()}"
-            f"; try: w2v neighbors {run_dir} <word>",
-        )
-        return 0
-    except TrainingInterrupted as stop:
-        print(interrupted_message(stop, world), file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-def interrupted_message(stop: TrainingInterrupted, world: World | None) -> str:
-    who = f"w2v: rank {world.rank}" if world else "w2v"
-    where = stop.run_dir
-    if where is None:
-        return f"{who}: interrupted"
-    if stop.saved:
-        return f"{who}: interrupted; checkpoint saved; resume with: w2v train --resume {where}"
-    if stop.reason:  # it names the rank itself
-        who = "w2v"
-    why = stop.reason or "stopped (Ctrl-C, or torchrun stopping the ranks because one died)"
-    from .train import CHECKPOINT_NAME
-
-    if not (where / CHECKPOINT_NAME).exists():
-        return f"{who}: {why}; no epoch had ended, so there is no checkpoint to resume"
-    return (
-        f"{who}: {why}; the checkpoint of the last finished epoch resumes the run, on any "
-        f"number of ranks: w2v train --resume {where}"
-    )
+    return train_command(args)
 
 
 def say(args: argparse.Namespace, message: str) -> None:
@@ -300,7 +198,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     source = Path(args.source)
     folder = source if source.is_dir() else source.parent
-    out = Path(args.output) if args.output else folder / f"{args.what}.png"
+    out = Path(args.output) if args.output else RunDir(folder).picture(args.what)
     size = {"width": args.width, "height": args.height, "dpi": args.dpi}
     size = {k: v for k, v in size.items() if v is not None}
     if args.what == "loss":
@@ -448,10 +346,10 @@ def build_parser() -> Parser:
     p.add_argument(
         "--restrict-vocab",
         type=int,
-        default=30000,
+        default=DEFAULT_RESTRICT_VOCAB,
         metavar="N",
         help="analogies: ask and answer within the N most frequent words, as word2vec "
-        "and gensim do (default: 30000; 0: all)",
+        f"and gensim do (default: {DEFAULT_RESTRICT_VOCAB}; 0: all)",
     )
     p.add_argument(
         "--method",

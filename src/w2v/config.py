@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import engines
 from .errors import W2VError
+
+# word2vec's MAX_SENTENCE_LENGTH: a longer line (text8 is one) is cut into sentences of this
+# many tokens.
+MAX_SENTENCE_LENGTH = 10_000
 
 
 def _knob(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -35,7 +40,8 @@ class TrainConfig:
     keep_case: bool = _knob(False, "do not lowercase tokens")
     keep_punctuation: bool = _knob(False, "do not strip punctuation characters")
     max_sentence_length: int = _knob(
-        10000, "cut longer lines into sentences of this many tokens (word2vec: 10,000)"
+        MAX_SENTENCE_LENGTH,
+        f"cut longer lines into sentences of this many tokens (word2vec: {MAX_SENTENCE_LENGTH:,})",
     )
     min_count: int = _knob(5, "ignore words seen fewer times than this")
     max_vocab: int | None = _knob(None, "keep at most this many of the most frequent words")
@@ -92,7 +98,7 @@ class TrainConfig:
         "numba: word2vec's loop compiled for the CPU, threads sharing the tables without "
         "locks (Hogwild); torch: batched tensor steps, on any device, and the only engine "
         "for --optimizer adamw or --loss bce; auto: numba on a CPU where it applies",
-        ("auto", "numba", "torch"),
+        ("auto", *engines.ENGINES),
     )
     threads: int | None = _knob(
         None, "CPU threads (default: every core for numba, torch's own choice for torch)"
@@ -170,19 +176,11 @@ class TrainConfig:
             (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
             (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
             (self.sync_words >= 1, "--sync-words must be >= 1"),
-            (
-                self.engine != "numba" or (self.loss == "ns" and self.optimizer == "sgd"),
-                "--engine numba trains with --loss ns and --optimizer sgd; "
-                "use --engine torch for --loss bce or --optimizer adamw",
-            ),
-            (
-                self.engine != "numba" or self.device in ("auto", "cpu"),
-                f"--engine numba trains on the CPU, not --device {self.device}",
-            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise W2VError(message)
+        engines.check_config(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,35 +14,44 @@ matched case-insensitively (the most frequent spelling wins), a pair or question
 unknown word is skipped and counted as out of vocabulary, and the scores agree with
 gensim's on the same vectors (a test holds them to it).
 
-Every benchmark ships inside the package (``datasets/eval``, sources and licences in its
-README), so evaluation works offline. A user's own file in one of the same formats is
-accepted wherever a benchmark name is.
+The benchmarks and their readers are in benchmarks.py (its names are re-exported here, so
+``from w2v.evaluate import evaluate, load_benchmark`` works). Only numpy is needed: a query
+command never imports torch.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
+from .benchmarks import (
+    BENCHMARKS,
+    DEFAULT_RESTRICT_VOCAB,
+    Analogies,
+    Question,
+    WordPairs,
+    bundled_path,
+    load_benchmark,
+)
 from .errors import W2VError
-from .vectors import KeyedVectors
+from .vectors import COSMUL_EPSILON, KeyedVectors
 
 __all__ = [
     "BENCHMARKS",
+    "DEFAULT_RESTRICT_VOCAB",
     "Analogies",
+    "AnalogyHits",
     "AnalogyResult",
     "Question",
     "SimilarityResult",
     "WordPairs",
+    "analogy_hits",
+    "bundled_path",
     "evaluate",
     "evaluate_analogies",
     "evaluate_word_pairs",
@@ -52,269 +61,9 @@ __all__ = [
     "spearman",
 ]
 
-DEFAULT_RESTRICT_VOCAB = 30_000  # word2vec's compute-accuracy and gensim's docs use 30k
 METHODS = ("add", "mul")
 METHOD_NAMES = {"add": "3CosAdd", "mul": "3CosMul"}
-_COSMUL_EPSILON = 1e-6  # gensim's guard against a zero denominator
 _SCORE_CELLS = 1 << 21  # questions x candidates scored at once: 8 MiB, fits in cache
-
-
-# -- the data ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WordPairs:
-    """Word pairs with human similarity scores."""
-
-    name: str
-    pairs: list[tuple[str, str, float]]
-
-
-@dataclass(frozen=True)
-class Question:
-    """ "a is to b as c is to d". ``b`` and ``d`` may list several acceptable words (BATS):
-    the first known ``b`` is used, and any known ``d`` is a right answer."""
-
-    a: str
-    b: tuple[str, ...]
-    c: str
-    d: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Analogies:
-    """Analogy questions in named sections; ``groups`` names sets of sections
-    (Google's semantic and syntactic halves, BATS's four kinds of relation)."""
-
-    name: str
-    sections: list[tuple[str, list[Question]]]
-    groups: list[tuple[str, list[str]]] = field(default_factory=list)
-
-    @property
-    def n_questions(self) -> int:
-        return sum(len(questions) for _, questions in self.sections)
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    name: str
-    kind: str  # "similarity" or "analogy"
-    path: str  # inside datasets/eval
-    title: str
-    items: int  # pairs or questions in the file, as its documentation counts them
-
-
-BENCHMARKS: dict[str, Benchmark] = {
-    b.name: b
-    for b in [
-        Benchmark("ws353", "similarity", "wordsim353/combined.csv", "WordSim-353", 353),
-        Benchmark(
-            "ws353-sim",
-            "similarity",
-            "wordsim353/wordsim_similarity_goldstandard.txt",
-            "WordSim-353 similarity",
-            203,
-        ),
-        Benchmark(
-            "ws353-rel",
-            "similarity",
-            "wordsim353/wordsim_relatedness_goldstandard.txt",
-            "WordSim-353 relatedness",
-            252,
-        ),
-        Benchmark("simlex999", "similarity", "SimLex-999/SimLex-999.txt", "SimLex-999", 999),
-        Benchmark("men", "similarity", "MEN/MEN_dataset_natural_form_full", "MEN", 3000),
-        Benchmark("rw", "similarity", "rw.txt", "Stanford Rare Words", 2034),
-        Benchmark("mturk771", "similarity", "MTURK-771.csv", "MTurk-771", 771),
-        Benchmark("rg65", "similarity", "EN-RG-65.txt", "RG-65", 65),
-        Benchmark("google", "analogy", "questions-words.txt", "Google analogies", 19544),
-        Benchmark("msr", "analogy", "msr.txt", "MSR analogies", 8000),
-        Benchmark("bats", "analogy", "BATS_3.0", "BATS 3.0", 98000),
-    ]
-}
-
-
-def bundled_path(benchmark: Benchmark) -> Path:
-    return Path(str(resources.files("w2v") / "datasets" / "eval" / benchmark.path))
-
-
-def load_benchmark(name_or_path: str | os.PathLike[str]) -> WordPairs | Analogies:
-    """A bundled benchmark by name, or a user's file in one of the same formats.
-
-    A folder is read as BATS (``word<TAB>answer1/answer2`` files, one per relation); a
-    file whose first entry has four words (or a ``: section`` line) as analogies; any
-    other file as word pairs with a score.
-    """
-    key = os.fspath(name_or_path)
-    if key in BENCHMARKS:
-        bench = BENCHMARKS[key]
-        path = bundled_path(bench)
-        if bench.kind == "similarity":
-            return read_word_pairs(path, name=bench.name)
-        if path.is_dir():
-            return read_bats(path, name=bench.name)
-        return read_analogies(path, name=bench.name)
-    path = Path(key)
-    if not path.exists():
-        raise W2VError(
-            f"unknown benchmark {key!r}: not a file, and not one of {', '.join(BENCHMARKS)}"
-        )
-    if path.is_dir():
-        return read_bats(path)
-    first = next(_data_lines(path), None)
-    if first is None:
-        raise W2VError(f"{path}: no pairs or questions in this file")
-    _, line = first
-    if line.startswith(":") or (len(line.split()) == 4 and not _numbers_in(line.split())):
-        return read_analogies(path)
-    return read_word_pairs(path)
-
-
-# -- readers -------------------------------------------------------------------------------
-
-
-def _open_text(path: Path) -> Iterator[str]:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8-sig") as fh:
-                yield from fh
-        else:
-            with open(path, encoding="utf-8-sig") as fh:
-                yield from fh
-    except FileNotFoundError:
-        raise W2VError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, gzip.BadGzipFile) as exc:
-        raise W2VError(f"{path}: not a UTF-8 text file ({exc.__class__.__name__})") from None
-    except OSError as exc:
-        raise W2VError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
-def _data_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, stripped line) of the lines that are not blank or ``#`` comments."""
-    for number, raw in enumerate(_open_text(path), 1):
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            yield number, line
-
-
-def _numbers_in(fields: Sequence[str]) -> list[float]:
-    out = []
-    for f in fields:
-        try:
-            out.append(float(f))
-        except ValueError:
-            continue
-    return out
-
-
-def _split_fields(line: str) -> list[str]:
-    if "\t" in line:
-        return [f.strip() for f in line.split("\t")]
-    if "," in line:
-        return [f.strip() for f in line.split(",")]
-    return line.split()
-
-
-def read_word_pairs(path: str | os.PathLike[str], name: str | None = None) -> WordPairs:
-    """``word1 word2 score`` lines, split by tabs, commas or spaces.
-
-    The score is the first number after the two words, so the original SimLex-999
-    (``word1 word2 POS SimLex999 ...``) and Rare Words (mean, then each rating) files read
-    as they are. A first line without a number is a header; ``#`` lines are comments.
-    """
-    path = Path(path)
-    pairs: list[tuple[str, str, float]] = []
-    for number, line in _data_lines(path):
-        fields = _split_fields(line)
-        score = None
-        if len(fields) >= 3:
-            for f in fields[2:]:
-                try:
-                    score = float(f)
-                    break
-                except ValueError:
-                    continue
-        if score is None or not math.isfinite(score) or not fields[0] or not fields[1]:
-            if not pairs and score is None:
-                continue  # a header line
-            raise W2VError(f"{path}:{number}: expected 'word1 word2 score', got {line[:60]!r}")
-        pairs.append((fields[0], fields[1], score))
-    if not pairs:
-        raise W2VError(f"{path}: no word pairs in this file")
-    return WordPairs(name or path.stem, pairs)
-
-
-def read_analogies(path: str | os.PathLike[str], name: str | None = None) -> Analogies:
-    """The questions-words.txt format: ``: section`` lines, then ``a b c d`` per line.
-
-    Questions before any section header (MSR's file has none) form one section named
-    after the benchmark. Sections whose names start with ``gram`` are syntactic, the
-    others semantic, as Google's file is laid out.
-    """
-    path = Path(path)
-    name = name or path.stem
-    sections: list[tuple[str, list[Question]]] = []
-    current: list[Question] | None = None
-    for number, line in _data_lines(path):
-        if line.startswith(":"):
-            current = []
-            sections.append((line[1:].strip(), current))
-            continue
-        words = line.split()
-        if len(words) != 4:
-            raise W2VError(f"{path}:{number}: expected four words 'a b c d', got {line[:60]!r}")
-        if current is None:
-            current = []
-            sections.append((name, current))
-        a, b, c, d = words
-        current.append(Question(a, (b,), c, (d,)))
-    sections = [(title, qs) for title, qs in sections if qs]
-    if not sections:
-        raise W2VError(f"{path}: no analogy questions in this file")
-    groups: list[tuple[str, list[str]]] = []
-    titles = [title for title, _ in sections]
-    syntactic = [t for t in titles if t.startswith("gram")]
-    if syntactic and len(syntactic) < len(titles):
-        groups = [
-            ("semantic", [t for t in titles if not t.startswith("gram")]),
-            ("syntactic", syntactic),
-        ]
-    return Analogies(name, sections, groups)
-
-
-def read_bats(path: str | os.PathLike[str], name: str | None = None) -> Analogies:
-    """BATS: one ``.txt`` file per relation of ``word<TAB>answer1/answer2/...`` lines.
-
-    Every ordered pair of distinct entries (a, a') and (b, b') of a relation asks
-    "a is to a' as b is to ?", right when the answer is any of b's; a' is a's first
-    known answer. Relations are grouped by their folder (BATS's four kinds).
-    """
-    root = Path(path)
-    files = sorted(p for p in root.rglob("*.txt") if p.is_file())
-    if not files:
-        raise W2VError(f"{root}: no BATS relation files (*.txt) in this folder")
-    sections: list[tuple[str, list[Question]]] = []
-    groups: dict[str, list[str]] = {}
-    for file in files:
-        entries: list[tuple[str, tuple[str, ...]]] = []
-        for number, line in _data_lines(file):
-            fields = line.split("\t") if "\t" in line else line.split(None, 1)
-            answers = tuple(a.strip() for a in fields[-1].split("/") if a.strip())
-            if len(fields) != 2 or not fields[0].strip() or not answers:
-                raise W2VError(f"{file}:{number}: expected 'word<TAB>answer1/answer2/...'")
-            entries.append((fields[0].strip(), answers))
-        questions = [
-            Question(a, a_answers, b, b_answers)
-            for i, (a, a_answers) in enumerate(entries)
-            for j, (b, b_answers) in enumerate(entries)
-            if i != j
-        ]
-        title = file.stem
-        sections.append((title, questions))
-        group = file.parent.name if file.parent != root else root.name
-        groups.setdefault(group, []).append(title)
-    group_list = list(groups.items()) if len(groups) > 1 else []
-    return Analogies(name or root.name, sections, group_list)
 
 
 # -- scores --------------------------------------------------------------------------------
@@ -488,6 +237,67 @@ def evaluate_word_pairs(
     )
 
 
+@dataclass
+class AnalogyHits:
+    """Which questions were right, per section: (question as (a, b, c, d), right), for the
+    covered questions only (gensim's ``evaluate_word_analogies`` shape is built from it)."""
+
+    sections: list[tuple[str, list[tuple[tuple[str, str, str, str], bool]]]]
+
+
+@dataclass
+class _Asked:
+    """The covered questions of a benchmark, as rows of the candidate vectors."""
+
+    abc: np.ndarray  # (Q, 3) rows of a, b, c
+    answers: list[list[int]]  # acceptable answers' rows
+    section_of: np.ndarray  # (Q,) section index
+    questions: list[Question]
+    totals: list[int]  # questions per section, covered or not
+
+
+def _ask(kv: KeyedVectors, analogies: Analogies, end: int, case_insensitive: bool) -> _Asked:
+    known = _known_words(kv, end, case_insensitive)
+    fold = str.upper if case_insensitive else (lambda w: w)
+    abc: list[tuple[int, int, int]] = []
+    answers: list[list[int]] = []
+    section_of: list[int] = []
+    asked: list[Question] = []
+    totals: list[int] = []
+    for s, (_, questions) in enumerate(analogies.sections):
+        totals.append(len(questions))
+        for q in questions:
+            ia, ic = known.get(fold(q.a)), known.get(fold(q.c))
+            ib = next((known[fold(w)] for w in q.b if fold(w) in known), None)
+            good = [known[fold(w)] for w in q.d if fold(w) in known]
+            if ia is None or ib is None or ic is None or not good:
+                continue
+            abc.append((ia, ib, ic))
+            answers.append(good)
+            section_of.append(s)
+            asked.append(q)
+    return _Asked(
+        np.asarray(abc, dtype=np.int64).reshape(-1, 3),
+        answers,
+        np.asarray(section_of, dtype=np.int64),
+        asked,
+        totals,
+    )
+
+
+def _as_analogies(analogies: Analogies | str | os.PathLike[str]) -> Analogies:
+    if isinstance(analogies, Analogies):
+        return analogies
+    loaded = load_benchmark(analogies)
+    if not isinstance(loaded, Analogies):
+        raise W2VError(f"{analogies}: not an analogy file")
+    return loaded
+
+
+def _search_end(kv: KeyedVectors, restrict_vocab: int | None) -> int:
+    return min(restrict_vocab, len(kv)) if restrict_vocab else len(kv)
+
+
 def evaluate_analogies(
     kv: KeyedVectors,
     analogies: Analogies | str | os.PathLike[str],
@@ -502,43 +312,19 @@ def evaluate_analogies(
     question with a word outside them is skipped (out of vocabulary). The question's
     a, b and c are never the answer. Ties go to the more frequent word.
     """
-    if not isinstance(analogies, Analogies):
-        loaded = load_benchmark(analogies)
-        if not isinstance(loaded, Analogies):
-            raise W2VError(f"{analogies}: not an analogy file")
-        analogies = loaded
+    analogies = _as_analogies(analogies)
     methods = tuple(methods)
     if not methods or any(m not in METHODS for m in methods):
         raise W2VError(f"analogy methods are {', '.join(METHODS)}; got {', '.join(methods)}")
-    end = min(restrict_vocab, len(kv)) if restrict_vocab else len(kv)
-    known = _known_words(kv, end, case_insensitive)
-    fold = str.upper if case_insensitive else (lambda w: w)
-
-    # Each covered question as rows (a, b, c) and its acceptable answers (padded with -1).
-    abc: list[tuple[int, int, int]] = []
-    answers: list[list[int]] = []
-    section_of: list[int] = []
-    totals: list[int] = []
-    for s, (_, questions) in enumerate(analogies.sections):
-        totals.append(len(questions))
-        for q in questions:
-            ia, ic = known.get(fold(q.a)), known.get(fold(q.c))
-            ib = next((known[fold(w)] for w in q.b if fold(w) in known), None)
-            good = [known[fold(w)] for w in q.d if fold(w) in known]
-            if ia is None or ib is None or ic is None or not good:
-                continue
-            abc.append((ia, ib, ic))
-            answers.append(good)
-            section_of.append(s)
-
+    end = _search_end(kv, restrict_vocab)
+    asked = _ask(kv, analogies, end, case_insensitive)
     n_sections = len(analogies.sections)
-    section_of_arr = np.asarray(section_of, dtype=np.int64)
-    covered = np.bincount(section_of_arr, minlength=n_sections)
+    covered = np.bincount(asked.section_of, minlength=n_sections)
     correct: dict[str, np.ndarray] = {}
-    if abc:
-        right = _answer(kv, end, np.asarray(abc, dtype=np.int64), answers, methods)
+    if len(asked.abc):
+        right = _answer(kv, end, asked.abc, asked.answers, methods)
         for method, ok in right.items():
-            hits = np.bincount(section_of_arr, weights=ok, minlength=n_sections)
+            hits = np.bincount(asked.section_of, weights=ok, minlength=n_sections)
             correct[method] = hits.round().astype(np.int64)
     else:
         correct = {m: np.zeros(n_sections, dtype=np.int64) for m in methods}
@@ -547,7 +333,7 @@ def evaluate_analogies(
         SectionScore(
             title,
             int(covered[s]),
-            totals[s],
+            asked.totals[s],
             {m: int(correct[m][s]) for m in methods},
         )
         for s, (title, _) in enumerate(analogies.sections)
@@ -562,6 +348,32 @@ def evaluate_analogies(
         groups,
         _combine("total", sections),
     )
+
+
+def analogy_hits(
+    kv: KeyedVectors,
+    analogies: Analogies | str | os.PathLike[str],
+    *,
+    restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
+    method: str = "add",
+    case_insensitive: bool = True,
+) -> AnalogyHits:
+    """Each covered question and whether ``method`` answered it right, per section."""
+    analogies = _as_analogies(analogies)
+    end = _search_end(kv, restrict_vocab)
+    asked = _ask(kv, analogies, end, case_insensitive)
+    right = (
+        _answer(kv, end, asked.abc, asked.answers, (method,))[method]
+        if len(asked.abc)
+        else np.zeros(0)
+    )
+    per_section: list[list[tuple[tuple[str, str, str, str], bool]]] = [
+        [] for _ in analogies.sections
+    ]
+    for q, s, ok in zip(asked.questions, asked.section_of.tolist(), right.tolist(), strict=True):
+        per_section[s].append(((q.a, q.b[0], q.c, q.d[0]), bool(ok)))
+    titles = [title for title, _ in analogies.sections]
+    return AnalogyHits(list(zip(titles, per_section, strict=True)))
 
 
 def _combine(name: str, parts: Iterable[SectionScore]) -> SectionScore:
@@ -589,38 +401,38 @@ def _answer(
     question are scored separately, then combined as ``cos_b * cos_c / (cos_a + eps)``
     on the shifted scale (1 + cos) / 2.
     """
-    vectors = torch.from_numpy(np.ascontiguousarray(kv.vectors[:end]))
-    norms = vectors.norm(dim=1)
-    safe_norms = torch.where(norms > 0, norms, torch.ones_like(norms))
+    vectors = np.ascontiguousarray(kv.vectors[:end], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1)
+    safe_norms = np.where(norms > 0, norms, np.float32(1)).astype(np.float32)
     unit = vectors / safe_norms[:, None]
     width = max(len(a) for a in answers)
-    padded = torch.full((len(answers), width), -1, dtype=torch.int64)
+    padded = np.full((len(answers), width), -1, dtype=np.int64)
     for i, good in enumerate(answers):
-        padded[i, : len(good)] = torch.tensor(good)
-    abc_t = torch.from_numpy(abc)
+        padded[i, : len(good)] = good
     out = {m: np.zeros(len(abc), dtype=np.float64) for m in methods}
     step = max(1, _SCORE_CELLS // max(end, 1))
     for start in range(0, len(abc), step):
-        rows = abc_t[start : start + step]
+        rows = abc[start : start + step]
         good = padded[start : start + step]
         for method in methods:
             if method == "add":
-                a, b, c = (unit[rows[:, i]].double() for i in range(3))
+                a, b, c = (unit[rows[:, i]].astype(np.float64) for i in range(3))
                 query = b + c - a
-                query = query / query.norm(dim=1, keepdim=True).clamp_min(1e-30)
-                scores = (query.float() @ vectors.T) / safe_norms
+                query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-30)
+                scores = (query.astype(np.float32) @ vectors.T) / safe_norms
             else:
                 # A word's shifted cosines do not depend on the question: score each
                 # distinct word of the chunk once, then combine rows.
-                words, where = torch.unique(rows, return_inverse=True)
-                shifted = (unit[words] @ vectors.T).div_(safe_norms).add_(1).div_(2)
-                scores = shifted.index_select(0, where[:, 1])
-                scores.mul_(shifted.index_select(0, where[:, 2]))
-                scores.div_(shifted.index_select(0, where[:, 0]).add_(_COSMUL_EPSILON))
-            scores.scatter_(1, rows, float("-inf"))
-            best = scores.argmax(dim=1)
-            hit = (good == best[:, None]).any(dim=1)
-            out[method][start : start + len(rows)] = hit.numpy()
+                words, where = np.unique(rows, return_inverse=True)
+                where = where.reshape(rows.shape)
+                shifted = (unit[words] @ vectors.T) / safe_norms
+                shifted += 1
+                shifted /= 2
+                scores = shifted[where[:, 1]] * shifted[where[:, 2]]
+                scores /= shifted[where[:, 0]] + np.float32(COSMUL_EPSILON)
+            np.put_along_axis(scores, rows, -np.inf, axis=1)
+            best = scores.argmax(axis=1)
+            out[method][start : start + len(rows)] = (good == best[:, None]).any(axis=1)
     return out
 
 

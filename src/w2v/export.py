@@ -13,8 +13,9 @@ from typing import IO
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import W2VError
-from .vectors import KeyedVectors, _atomic_write
+from .vectors import KeyedVectors
 
 __all__ = ["METADATA_NAME", "VECTORS_NAME", "export_projector"]
 
@@ -60,6 +61,6 @@ def export_projector(
         f.write("".join(w + "\n" for w in words).encode("utf-8"))
 
     vectors_path, metadata_path = out / VECTORS_NAME, out / METADATA_NAME
-    _atomic_write(vectors_path, write_vectors)
-    _atomic_write(metadata_path, write_metadata)
+    atomic_write(vectors_path, write_vectors)
+    atomic_write(metadata_path, write_metadata)
     return vectors_path, metadata_path

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import UnknownWordError, W2VError
-from .run import EVAL_FORMAT, EVAL_NAME, HISTORY_NAME
-from .vectors import KeyedVectors, _atomic_write
+from .rundir import EVAL_FORMAT, RunDir
+from .vectors import KeyedVectors
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -126,7 +127,7 @@ def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 1) -> np.nd
 
 
 def _loss_figure(run_dir: Path, width: float, height: float, dpi: float) -> Figure:
-    path = run_dir / HISTORY_NAME
+    path = RunDir(run_dir).history
     history = _read_json_object(run_dir, path, _no_history)
     step_words = _number_list(history, "step_words", path)
     step_loss = _number_list(history, "step_loss", path)
@@ -166,7 +167,7 @@ def _loss_figure(run_dir: Path, width: float, height: float, dpi: float) -> Figu
 
 
 def _eval_figure(run_dir: Path, width: float, height: float, dpi: float) -> Figure:
-    path = run_dir / EVAL_NAME
+    path = RunDir(run_dir).eval
     data = _read_json_object(run_dir, path, _no_eval)
     series = _eval_series(data, path)
     panels = [
@@ -285,7 +286,7 @@ def _save(fig: Figure, out_png: PathLike, dpi: float) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise W2VError(f"{path.parent}: cannot create the directory: {exc.strerror}") from None
-    _atomic_write(path, lambda out: fig.savefig(out, format="png", dpi=dpi))
+    atomic_write(path, lambda out: fig.savefig(out, format="png", dpi=dpi))
     return path
 
 
@@ -313,11 +314,12 @@ def _indices_of(kv: KeyedVectors, words: list[str]) -> list[int]:
 
 
 def _no_history(run_dir: Path) -> str:
-    return f"{run_dir / HISTORY_NAME}: no such file (is {run_dir} a training run?)"
+    return f"{RunDir(run_dir).history}: no such file (is {run_dir} a training run?)"
 
 
 def _no_eval(run_dir: Path) -> str:
-    return f"{run_dir} has no {EVAL_NAME}: train with --eval to record scores per epoch"
+    name = RunDir(run_dir).eval.name
+    return f"{run_dir} has no {name}: train with --eval to record scores per epoch"
 
 
 def _read_json_object(run_dir: Path, path: Path, missing: Callable[[Path], str]) -> dict[str, Any]:

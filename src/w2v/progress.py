@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from .train import Callback, EpochSummary, Trainer
+from .trainer import Callback, EpochSummary, Trainer
 
 
 class ProgressBar(Callback):

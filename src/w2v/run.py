@@ -1,18 +1,13 @@
-"""A training run from start to finish: corpus -> vocabulary -> encoded ids -> trainer -> files.
+"""The spine of a training run: corpus -> vocabulary -> encoded ids -> trainer -> run directory.
 
-A run directory holds everything a run made and needs to go on:
-
-    config.json      the TrainConfig, the corpus it read and where its encoded copy is cached
-    vocab.tsv        word<TAB>count, in id order
-    checkpoint.pt    tables, optimizer, position, loss history (plain tensors, no pickle)
-    history.json     loss per logged step and per epoch
-    eval.json        with --eval: benchmark scores after every epoch
-    vectors.txt|bin  the input vectors in word2vec's format
+The library (``w2v.train``, ``w2v.resume``) and the ``w2v train`` command both go through
+:func:`train` and :func:`resume`; the command adds its printing through callbacks
+(``Callback.on_corpus_ready`` and ``on_trainer_ready`` are called here, between the stages),
+never through a second copy of the stages. The files of the run directory are rundir.py's.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -23,43 +18,22 @@ from typing import Any
 
 import numpy as np
 
+from . import rundir
+from .atomic import write_json
 from .config import TrainConfig, build_config
-from .corpus import (
-    EncodedCorpus,
-    ScannedCorpus,
-    Tokenizer,
-    encode_corpus,
-    load_encoded,
-    scan_corpus,
-    scan_sentences,
-)
+from .corpus import ScannedCorpus, scan_corpus, scan_sentences
 from .distributed import World, all_ok, merge_counts, sum_numbers
+from .encoded import EncodedCorpus, encode_corpus, load_encoded
 from .errors import W2VError
-from .train import CHECKPOINT_NAME, Callback, EpochSummary, Trainer
+from .rundir import RunDir
+from .tokenize import Tokenizer
+from .trainer import Callback, EpochSummary, Trainer
 from .vectors import KeyedVectors
 from .vocab import Vocab
 
 log = logging.getLogger(__name__)
 
-CONFIG_NAME = "config.json"
-VOCAB_NAME = "vocab.tsv"
-HISTORY_NAME = "history.json"
-EVAL_NAME = "eval.json"
-EVAL_FORMAT = "w2v-eval"
-RUN_FORMAT = "w2v-run"
-# What a run and `w2v plot` write into a run directory; --overwrite removes all of them.
-RUN_FILES = (
-    CONFIG_NAME,
-    VOCAB_NAME,
-    HISTORY_NAME,
-    EVAL_NAME,
-    CHECKPOINT_NAME,
-    "vectors.txt",
-    "vectors.bin",
-    "loss.png",
-    "eval.png",
-    "words.png",
-)
+Corpus = str | os.PathLike[str] | Iterable[list[str]] | None
 
 
 def bundled_corpus() -> Path:
@@ -99,54 +73,6 @@ def build_vocab(words: list[str], counts: np.ndarray, config: TrainConfig) -> Vo
     return vocab
 
 
-def prepare_run_dir(output: str | Path | None, overwrite: bool) -> Path:
-    """The directory for a new run: ``output``, or runs/train, runs/train-2, ... if None."""
-    if output is None:
-        base = Path("runs") / "train"
-        run_dir, n = base, 1
-        while run_dir.exists():
-            n += 1
-            run_dir = base.with_name(f"{base.name}-{n}")
-    else:
-        run_dir = Path(output)
-        if run_dir.exists() and not run_dir.is_dir():
-            raise W2VError(f"{run_dir}: exists and is not a directory")
-        if (run_dir / CONFIG_NAME).exists():
-            if not overwrite:
-                raise W2VError(
-                    f"{run_dir}: already holds a run; continue it with --resume {run_dir}, "
-                    "or pass --overwrite to replace it"
-                )
-            for name in RUN_FILES:  # nothing of the old run may pass for the new one's
-                (run_dir / name).unlink(missing_ok=True)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise W2VError(f"{run_dir}: cannot create the run directory: {exc.strerror}") from None
-    return run_dir
-
-
-def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_run_config(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / CONFIG_NAME
-    if not run_dir.is_dir():
-        raise W2VError(f"{run_dir}: no such run directory")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise W2VError(f"{run_dir}: not a run directory (no {CONFIG_NAME})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise W2VError(f"{path}: unreadable run config: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
-        raise W2VError(f"{path}: not a w2v run config")
-    return data
-
-
 class Run:
     """Prepares the data of a run and drives its trainer."""
 
@@ -172,9 +98,7 @@ class Run:
 
     # -- data ------------------------------------------------------------------------------
 
-    def count(
-        self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None
-    ) -> tuple[ScannedCorpus, Vocab]:
+    def count(self, corpus: Corpus) -> tuple[ScannedCorpus, Vocab]:
         """Tokenize (or reuse the cached ids of) the corpus and build its vocabulary."""
         cfg, world = self.config, self.world
         if corpus is None:
@@ -198,7 +122,9 @@ class Run:
         else:
             # An iterable of token lists (gensim style) cannot be re-read later: its ids
             # are kept in the run directory, or in the cache when there is none.
-            scanned = scan_sentences(corpus, self.run_dir or self.cache_dir)
+            scanned = scan_sentences(
+                corpus, self.run_dir or self.cache_dir, cfg.max_sentence_length
+            )
         if world is None:
             return scanned, build_vocab(scanned.words, scanned.counts, cfg)
         # Each rank counted its share; the vocabulary is built from the sums, on every rank.
@@ -206,7 +132,7 @@ class Run:
         self.distinct_words = len(words)
         return scanned, build_vocab(words, counts, cfg)
 
-    def prepare(self, corpus: str | os.PathLike[str] | Iterable[list[str]] | None) -> None:
+    def prepare(self, corpus: Corpus) -> None:
         cfg = self.config
         scanned, vocab = self.count(corpus)
         self.encoded = all_ok(self.world, lambda: encode_corpus(scanned, vocab))
@@ -224,10 +150,9 @@ class Run:
             min_count=cfg.min_count,
         )
         if self.run_dir is not None:
-            write_json(
-                self.run_dir / CONFIG_NAME,
+            rundir.write_config(
+                self.run_dir,
                 {
-                    "format": RUN_FORMAT,
                     "config": cfg.to_dict(),
                     "corpus": self.source,
                     # a rank's shard is not the corpus: a resumed run encodes it again
@@ -240,7 +165,9 @@ class Run:
                     "stats": self.stats.__dict__,
                 },
             )
-            vocab.save(self.run_dir / VOCAB_NAME)
+            vocab.save(RunDir(self.run_dir).vocab)
+        for cb in self.callbacks:
+            cb.on_corpus_ready(self.stats)
 
     # -- training --------------------------------------------------------------------------
 
@@ -262,22 +189,21 @@ class Run:
             evaluator=evaluator,
             world=self.world,
         )
+        for cb in self.callbacks:
+            cb.on_trainer_ready(self.trainer)
         return self.trainer
 
     def finish(self) -> KeyedVectors:
         assert self.trainer is not None and self.vocab is not None
         vectors = KeyedVectors(self.vocab.words, self.trainer.input_vectors(), self.vocab.counts)
         if self.run_dir is not None:
+            files = RunDir(self.run_dir)
             binary = self.config.format == "binary"
-            other = self.run_dir / ("vectors.txt" if binary else "vectors.bin")
-            vectors.save_word2vec_format(self.run_dir / self.vectors_name(), binary=binary)
-            if other.exists():  # a stale file of the other format from an overwritten run
-                other.unlink()
-            write_json(self.run_dir / HISTORY_NAME, self.trainer.history.to_dict())
+            vectors.save_word2vec_format(files.vectors(binary), binary=binary)
+            # a stale file of the other format from an overwritten run
+            files.vectors(not binary).unlink(missing_ok=True)
+            write_json(files.history, self.trainer.history.to_dict())
         return vectors
-
-    def vectors_name(self) -> str:
-        return "vectors.bin" if self.config.format == "binary" else "vectors.txt"
 
 
 def epoch_evaluator(
@@ -307,13 +233,13 @@ class EvalWriter(Callback):
 
     def on_epoch_end(self, trainer: Trainer, summary: EpochSummary) -> None:
         write_json(
-            self.run_dir / EVAL_NAME,
-            {"format": EVAL_FORMAT, "epochs": trainer.history.epoch_eval},
+            RunDir(self.run_dir).eval,
+            {"format": rundir.EVAL_FORMAT, "epochs": trainer.history.epoch_eval},
         )
 
 
 def train(
-    corpus: str | os.PathLike[str] | Iterable[list[str]] | None = None,
+    corpus: Corpus = None,
     output: str | os.PathLike[str] | None = None,
     *,
     config: TrainConfig | None = None,
@@ -335,7 +261,7 @@ def train(
     run_dir = None
     if output is not None:
         if world is None or world.is_main:
-            run_dir = all_ok(world, lambda: prepare_run_dir(output, overwrite))
+            run_dir = all_ok(world, lambda: rundir.prepare(output, overwrite))
         else:
             all_ok(world, lambda: None)
             run_dir = Path(output)
@@ -356,17 +282,18 @@ def resume(
     """Continue an interrupted run from its checkpoint, with its own config and corpus, on
     any number of ranks (``world``); every rank must see the run directory."""
     run_dir = Path(run_dir)
-    saved = read_run_config(run_dir)
+    files = RunDir(run_dir)
+    saved = rundir.read_config(run_dir)
     values = dict(saved["config"])
     if device is not None:
         values["device"] = device
     if threads is not None:
         values["threads"] = threads
-    cfg = TrainConfig.from_dict(values, str(run_dir / CONFIG_NAME))
-    if not (run_dir / CHECKPOINT_NAME).exists():
-        raise W2VError(f"{run_dir}: no {CHECKPOINT_NAME} to resume from")
+    cfg = TrainConfig.from_dict(values, str(files.config))
+    if not files.checkpoint.exists():
+        raise W2VError(f"{run_dir}: no {files.checkpoint.name} to resume from")
     run = Run(cfg, run_dir, callbacks, world)
-    vocab = Vocab.load(run_dir / VOCAB_NAME)
+    vocab = Vocab.load(files.vocab)
     encoded = load_encoded(saved.get("encoded")) if world is None else None
     if encoded is None:  # the cache was cleared: tokenize the corpus again
         if saved.get("corpus") is None:
@@ -377,6 +304,6 @@ def resume(
     else:
         run.vocab, run.encoded, run.source = vocab, encoded, saved.get("corpus")
     trainer = run.make_trainer()
-    trainer.load_checkpoint(run_dir / CHECKPOINT_NAME)
+    trainer.load_checkpoint(files.checkpoint)
     trainer.train()
     return run.finish()

@@ -1,62 +1,40 @@
-"""Trained word vectors: lookup, similarity queries, and the word2vec file formats.
+"""Trained word vectors: lookup, similarity queries, neighbours, analogies.
 
 ``KeyedVectors`` follows gensim 4's ``KeyedVectors`` names and semantics where they
-overlap, so code written against gensim reads the same here. Files are the word2vec
-text and binary formats exactly as Mikolov's C tool and gensim write and read them.
-
-Format notes a caller may need:
-
-* Text values are written with ``%.9g``: enough digits that every float32 survives a
-  save/load round trip bit for bit.
-* ``load_word2vec_format(binary=None)`` sniffs the format: after the header, a file
-  whose first 64 KiB are valid UTF-8 without control bytes (other than tab, newline,
-  vertical tab, form feed, carriage return) is text, anything else is binary. Raw
-  float32 data practically never passes that test unless the vectors have only a
-  handful of dimensions; pass ``binary`` explicitly for such files.
-* A word that occurs twice in a file keeps its first vector; later ones are dropped
-  (as gensim does), so ``len(kv)`` can be smaller than the header's count.
-* Bytes of a word that are not valid UTF-8 (the C tool cuts long words mid-character)
-  become U+FFFD instead of failing the whole load.
-* Anything after the header's last entry other than whitespace is an error, unless
-  ``limit`` stopped reading earlier.
+overlap, so code written against gensim reads the same here. The file formats live in
+formats.py; ``load_word2vec_format`` / ``save_word2vec_format`` are gensim's doors to them.
+This module knows words and vectors, not training.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import errno
 import heapq
-import mmap
 import os
-import re
-import secrets
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from w2v.errors import UnknownWordError, W2VError
+from . import formats
+from .errors import UnknownWordError, W2VError
+from .rundir import RunDir, read_vocab
 
-__all__ = ["KeyedVectors", "load_vectors"]
+if TYPE_CHECKING:
+    from .evaluate import AnalogyHits
+
+__all__ = ["COSMUL_EPSILON", "KeyedVectors", "load_vectors"]
 
 PathLike = str | os.PathLike[str]
 # What most_similar accepts per item: a word, a vector, or either with a weight.
 Query = str | np.ndarray | tuple[str | np.ndarray, float]
 
-_COSMUL_EPSILON = 1e-6  # gensim's guard against dividing by a zero product
-_SNIFF_BYTES = 64 * 1024
-# The C tool caps words at 100 bytes; this much looser bound only exists so that a
-# foreign file fails fast with a clear message instead of yielding a megabyte "word".
-_MAX_WORD_BYTES = 10_000
-_CHUNK_ROWS = 4096
+COSMUL_EPSILON = 1e-6  # gensim's guard against dividing by a zero product (3CosMul)
 _SPELL_WIDTH = 16
 _SUGGEST_CUTOFF = 0.6  # difflib.get_close_matches' default
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
-_WHITESPACE_TO_SPACE = bytes.maketrans(b"\t\r\x0b\x0c", b"    ")
+GENSIM_RESTRICT_VOCAB = 300_000  # gensim's default for its evaluate_* methods
 
 
 class KeyedVectors:
@@ -237,7 +215,7 @@ class KeyedVectors:
 
         numerator = np.prod([shifted_cosines(item) for item in pos], axis=0)
         denominator = np.prod([shifted_cosines(item) for item in neg], axis=0)
-        scores = numerator / (denominator + _COSMUL_EPSILON)
+        scores = numerator / (denominator + COSMUL_EPSILON)
         return self._top(scores, topn, exclude, largest=True)
 
     def similar_by_word(
@@ -286,19 +264,12 @@ class KeyedVectors:
     # ------------------------------------------------------------------- files
 
     def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
-        """Write the word2vec text or binary format, atomically.
+        """Write the word2vec text or binary format, atomically (formats.write_word2vec).
 
-        The file is written under a temporary name in the same directory and renamed
-        over ``path`` only when complete, so a failure leaves any old file untouched.
         Words must be non-empty and contain neither spaces nor newlines, which the
         format cannot represent.
         """
-        name = os.fspath(path)
-        self._check_writable_words(name)
-        if binary:
-            _atomic_write(path, self._write_binary)
-        else:
-            _atomic_write(path, self._write_text)
+        formats.write_word2vec(path, self.index_to_key, self.vectors, binary=binary)
 
     @classmethod
     def load_word2vec_format(
@@ -309,21 +280,60 @@ class KeyedVectors:
         ``limit`` reads only the first that many words. Every problem with the file
         raises ``W2VError`` naming the file.
         """
-        name = os.fspath(path)
-        if limit is not None and limit < 1:
-            raise W2VError(f"{name}: limit must be a positive number of words, got {limit}")
-        with _open_buffer(name) as buf:
-            if len(buf) == 0:
-                raise W2VError(f"{name}: empty file, expected a word2vec header '<words> <dims>'")
-            n_words, dim, body_start = _parse_header(name, buf)
-            wanted = n_words if limit is None else min(n_words, limit)
-            if binary is None:
-                binary = not _looks_like_text(buf[body_start : body_start + _SNIFF_BYTES])
-            if binary:
-                words, vectors = _read_binary(name, buf, body_start, n_words, dim, wanted)
-            else:
-                words, vectors = _read_text(name, buf, body_start, n_words, dim, wanted)
+        words, vectors = formats.read_word2vec(path, binary=binary, limit=limit)
         return cls(words, vectors)
+
+    # ------------------------------------------------------------- evaluation
+
+    def evaluate_word_pairs(
+        self,
+        pairs: PathLike,
+        restrict_vocab: int = GENSIM_RESTRICT_VOCAB,
+        case_insensitive: bool = True,
+    ) -> tuple[tuple[float | None, None], tuple[float | None, None], float]:
+        """gensim's ``evaluate_word_pairs``: ``((pearson, None), (spearman, None),
+        oov_percent)`` on a word-pair file (a path or a bundled benchmark's name).
+
+        The numbers are w2v's evaluator's (evaluate.evaluate_word_pairs), which agree with
+        gensim's; the p-values gensim takes from scipy are not computed (None).
+        """
+        from .evaluate import evaluate_word_pairs
+
+        result = evaluate_word_pairs(
+            self, pairs, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
+        )
+        oov = 100.0 * result.oov / result.total if result.total else 0.0
+        return (result.pearson, None), (result.spearman, None), oov
+
+    def evaluate_word_analogies(
+        self,
+        analogies: PathLike,
+        restrict_vocab: int = GENSIM_RESTRICT_VOCAB,
+        case_insensitive: bool = True,
+    ) -> tuple[float, list[dict[str, Any]]]:
+        """gensim's ``evaluate_word_analogies`` (3CosAdd): ``(accuracy, sections)``, each
+        section ``{"section": name, "correct": [(a, b, c, d), ...], "incorrect": [...]}``
+        and a last one named ``"Total accuracy"``; questions with unknown words are in
+        neither list."""
+        from .evaluate import analogy_hits
+
+        hits: AnalogyHits = analogy_hits(
+            self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
+        )
+        sections: list[dict[str, Any]] = []
+        for name, questions in hits.sections:
+            sections.append(
+                {
+                    "section": name,
+                    "correct": [q for q, right in questions if right],
+                    "incorrect": [q for q, right in questions if not right],
+                }
+            )
+        correct = [q for s in sections for q in s["correct"]]
+        incorrect = [q for s in sections for q in s["incorrect"]]
+        sections.append({"section": "Total accuracy", "correct": correct, "incorrect": incorrect})
+        asked = len(correct) + len(incorrect)
+        return (len(correct) / asked if asked else 0.0), sections
 
     # ---------------------------------------------------------------- internals
 
@@ -458,48 +468,14 @@ class KeyedVectors:
                 heapq.heapreplace(best, (score, candidate))
         return [candidate for _, candidate in sorted(best, reverse=True)]
 
-    def _check_writable_words(self, name: str) -> None:
-        words = self.index_to_key
-        joined = "\n".join(words)
-        if " " in joined or joined.count("\n") != max(len(words) - 1, 0) or not all(words):
-            bad = next(w for w in words if not w or " " in w or "\n" in w)
-            raise W2VError(
-                f"{name}: cannot save word {bad!r}: word2vec files need words that are "
-                "non-empty and have no spaces or newlines"
-            )
-
-    def _write_text(self, out: IO[bytes]) -> None:
-        out.write(f"{len(self)} {self.vector_size}\n".encode())
-        # One %-format per row keeps float formatting in C; %.9g is the shortest
-        # fixed precision that round-trips every float32.
-        row_format = "%s " + " ".join(["%.9g"] * self.vector_size) + "\n"
-        for start in range(0, len(self), _CHUNK_ROWS):
-            rows = self.vectors[start : start + _CHUNK_ROWS].tolist()
-            words = self.index_to_key[start : start + _CHUNK_ROWS]
-            text = "".join([row_format % (w, *r) for w, r in zip(words, rows, strict=True)])
-            out.write(text.encode())
-
-    def _write_binary(self, out: IO[bytes]) -> None:
-        out.write(f"{len(self)} {self.vector_size}\n".encode())
-        row_bytes = 4 * self.vector_size
-        for start in range(0, len(self), _CHUNK_ROWS):
-            raw = self.vectors[start : start + _CHUNK_ROWS].astype("<f4").tobytes()
-            words = self.index_to_key[start : start + _CHUNK_ROWS]
-            rows = [raw[i * row_bytes : (i + 1) * row_bytes] for i in range(len(words))]
-            # The trailing newline is what the C tool writes; gensim omits it, and
-            # both readers accept either.
-            entries = [w.encode() + b" " + r + b"\n" for w, r in zip(words, rows, strict=True)]
-            out.write(b"".join(entries))
-
 
 def load_vectors(path: PathLike) -> KeyedVectors:
     """Load a word2vec file, or the vectors of a training run directory.
 
     A directory must hold ``vectors.bin`` or ``vectors.txt`` (``.bin`` wins when both
-    exist). If it also holds ``vocab.tsv`` (``word<TAB>count`` lines, optionally under a
-    ``word<TAB>count`` header) and every loaded word has a count there, the counts are
-    attached as ``kv.counts``; a vocab.tsv that does not cover the words is ignored,
-    one that cannot be parsed is an error.
+    exist). If it also holds ``vocab.tsv`` and every loaded word has a count there, the
+    counts are attached as ``kv.counts``; a vocab.tsv that does not cover the words is
+    ignored, one that cannot be parsed is an error.
     """
     name = os.fspath(path)
     p = Path(path)
@@ -507,15 +483,13 @@ def load_vectors(path: PathLike) -> KeyedVectors:
         raise W2VError(f"{name}: no such file or directory")
     if not p.is_dir():
         return KeyedVectors.load_word2vec_format(path)
-    for candidate in ("vectors.bin", "vectors.txt"):
-        if (p / candidate).is_file():
-            kv = KeyedVectors.load_word2vec_format(p / candidate)
-            break
-    else:
-        raise W2VError(f"{name}: no vectors.bin or vectors.txt in this run directory")
-    vocab_path = p / "vocab.tsv"
-    if vocab_path.is_file():
-        counts = _read_vocab_counts(vocab_path)
+    run = RunDir(p)
+    kv = KeyedVectors.load_word2vec_format(run.find_vectors())
+    if run.vocab.is_file():
+        words, numbers = read_vocab(run.vocab)
+        counts: dict[str, int] = {}
+        for word, count in zip(words, numbers, strict=True):
+            counts.setdefault(word, count)
         if all(word in counts for word in kv.index_to_key):
             kv.counts = np.array([counts[w] for w in kv.index_to_key], dtype=np.int64)
     return kv
@@ -550,272 +524,3 @@ def _split_weight(item: Any, default: float) -> tuple[Any, float]:
 def _unit(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
-
-
-def _atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
-    name = os.fspath(path)
-    target = Path(path)
-    if target.is_dir():
-        raise W2VError(f"{name}: is a directory")
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as out:
-            write(out)
-            out.flush()
-            # Without the fsync a crash just after the rename could leave an empty
-            # file under the final name on some filesystems. Filesystems that cannot
-            # fsync at all are no reason to refuse to save.
-            try:
-                os.fsync(out.fileno())
-            except OSError as exc:
-                if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-                    raise
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            reason = exc.strerror or str(exc)
-            raise W2VError(f"{name}: cannot write: {reason}") from exc
-        raise
-
-
-@contextlib.contextmanager
-def _open_buffer(name: str) -> Iterator[Any]:
-    """The file's bytes: memory-mapped when possible, so a multi-GB binary file is not
-    also copied into memory before it is parsed."""
-    if os.path.isdir(name):
-        raise W2VError(f"{name}: is a directory, not a word2vec file")
-    try:
-        f = open(name, "rb")  # noqa: SIM115 - closed in the finally below
-    except FileNotFoundError:
-        raise W2VError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise W2VError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    try:
-        try:
-            buf: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (ValueError, OSError):
-            # Empty files and pipes cannot be mapped.
-            try:
-                buf = f.read()
-            except OSError as exc:
-                raise W2VError(f"{name}: cannot read: {exc.strerror or exc}") from None
-        try:
-            yield buf
-        finally:
-            if isinstance(buf, mmap.mmap):
-                # A stray numpy view would make close() fail; the mapping then simply
-                # lives until garbage collection.
-                with contextlib.suppress(BufferError):
-                    buf.close()
-    finally:
-        f.close()
-
-
-# Signatures of files people mistake for vectors, to say what they are instead.
-_FOREIGN_SIGNATURES = (
-    (b"PK\x03\x04", "a zip archive (PyTorch checkpoints and .npz files are zips)"),
-    (b"\x93NUMPY", "a numpy .npy array"),
-    (b"\x80", "a Python pickle, which is never loaded"),
-    (b"\x1f\x8b", "gzip-compressed; decompress it first"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"%PDF", "a PDF document"),
-)
-
-
-def _parse_header(name: str, buf: Any) -> tuple[int, int, int]:
-    end = buf.find(b"\n", 0, 256)
-    line = bytes(buf[: end if end >= 0 else 64]).rstrip(b"\r")
-    fields = line.split()
-    if end >= 0 and len(fields) == 2 and all(f.isdigit() for f in fields):
-        n_words, dim = int(fields[0]), int(fields[1])
-        if dim == 0:
-            raise W2VError(f"{name}: bad header: vector size is 0")
-        return n_words, dim, end + 1
-    for signature, what in _FOREIGN_SIGNATURES:
-        if line.startswith(signature):
-            raise W2VError(f"{name}: not a word2vec file: this is {what}")
-    expected = "the first line should be '<number of words> <vector size>'"
-    if not _looks_like_text(line):
-        raise W2VError(f"{name}: not a word2vec file: {expected}, but it is not text")
-    preview = line[:60].decode("utf-8", errors="replace")
-    hint = ""
-    if len(fields) > 2 and not fields[0].isdigit():
-        hint = " (GloVe-style files have no header line)"
-    raise W2VError(f"{name}: not a word2vec file: {expected}, got {preview!r}{hint}")
-
-
-def _looks_like_text(sample: bytes) -> bool:
-    if _CONTROL_BYTES.search(sample):
-        return False
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # The sample may end in the middle of a multi-byte character.
-        return exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data"
-    return True
-
-
-def _words(n: int) -> str:
-    return f"{n} word" if n == 1 else f"{n} words"
-
-
-def _decode_word(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace")
-
-
-def _read_binary(
-    name: str, buf: Any, pos: int, n_words: int, dim: int, wanted: int
-) -> tuple[list[str], np.ndarray]:
-    size = len(buf)
-    row_bytes = 4 * dim
-    # A word, a space and the floats: no file can hold more entries than this, which
-    # also keeps a bogus header from allocating terabytes.
-    fits = (size - pos) // (row_bytes + 2)
-    vectors = np.empty((min(wanted, fits + 1), dim), dtype=np.float32)
-    words: list[str] = []
-    seen: set[str] = set()
-    for entry in range(1, wanted + 1):
-        while pos < size and buf[pos] == 0x0A:  # the C tool's newline after each vector
-            pos += 1
-        space = buf.find(b" ", pos, pos + _MAX_WORD_BYTES + 1)
-        if space < 0:
-            if pos >= size:
-                raise W2VError(
-                    f"{name}: truncated: the header promises {_words(n_words)} but the data "
-                    f"ends after {entry - 1}"
-                )
-            if size - pos > _MAX_WORD_BYTES:
-                raise W2VError(
-                    f"{name}: entry {entry} of {n_words}: no space-terminated word within "
-                    f"{_MAX_WORD_BYTES} bytes; not a word2vec binary file?"
-                )
-            raise W2VError(
-                f"{name}: truncated: entry {entry} of {n_words} has a word but no vector"
-            )
-        if space == pos:
-            raise W2VError(f"{name}: entry {entry} of {n_words}: empty word")
-        word = _decode_word(bytes(buf[pos:space]))
-        start = space + 1
-        if start + row_bytes > size:
-            raise W2VError(
-                f"{name}: truncated: expected {dim} floats for word {word!r} "
-                f"(entry {entry} of {n_words}), found {(size - start) // 4}"
-            )
-        if word not in seen:
-            seen.add(word)
-            vectors[len(words)] = np.frombuffer(buf, dtype="<f4", count=dim, offset=start)
-            words.append(word)
-        pos = start + row_bytes
-    if wanted == n_words and bytes(buf[pos:]).strip():
-        raise W2VError(f"{name}: unexpected data after the {_words(n_words)} the header announces")
-    return words, vectors[: len(words)].copy() if len(words) < len(vectors) else vectors
-
-
-def _read_text(
-    name: str, buf: Any, pos: int, n_words: int, dim: int, wanted: int
-) -> tuple[list[str], np.ndarray]:
-    body = bytes(buf[pos:])
-    # Tabs and CRs are rare; when absent, lines need no per-line translation.
-    odd_whitespace = any(c in body for c in (b"\t", b"\r", b"\x0b", b"\x0c"))
-    if wanted == n_words:
-        body = body.rstrip()
-        lines = body.split(b"\n") if body else []
-        if len(lines) > n_words:
-            raise W2VError(
-                f"{name}: more lines than the {_words(n_words)} the header announces"
-                " (or not a text word2vec file)"
-            )
-    else:
-        # Split no further than needed: the rest of the file is never looked at.
-        lines = body.split(b"\n", wanted)[:wanted]
-        while lines and not lines[-1].strip():
-            lines.pop()
-    del body
-    if len(lines) < wanted:
-        raise W2VError(
-            f"{name}: truncated: the header promises {_words(n_words)} but the file has "
-            f"only {len(lines)} lines of vectors"
-        )
-    words: list[str] = []
-    entries: list[int] = []
-    values: list[bytes] = []
-    seen: set[str] = set()
-    for entry, line in enumerate(lines, start=1):
-        space = line.find(b" ")
-        if space <= 0:
-            what = "empty word" if space == 0 else "expected a word followed by values"
-            preview = line[:40].decode("utf-8", errors="backslashreplace")
-            raise W2VError(f"{name}: entry {entry} of {n_words}: {what}, got {preview!r}")
-        word = _decode_word(line[:space])
-        rest = line[space + 1 :]
-        if odd_whitespace:
-            rest = rest.translate(_WHITESPACE_TO_SPACE)
-        rest = rest.strip()
-        # Counting separators is a C-speed check for the common single-spaced line;
-        # only odd spacing pays for a split.
-        if rest.count(b" ") != dim - 1 or b"  " in rest or not rest:
-            tokens = rest.split()
-            if len(tokens) != dim:
-                raise W2VError(
-                    f"{name}: entry {entry} of {n_words} ({word!r}): expected {dim} values, "
-                    f"got {len(tokens)}"
-                )
-            rest = b" ".join(tokens)
-        if word in seen:
-            continue
-        seen.add(word)
-        words.append(word)
-        entries.append(entry)
-        values.append(rest)
-    if not words:
-        return words, np.empty((0, dim), dtype=np.float32)
-    try:
-        with warnings.catch_warnings():
-            # numpy < 2.3 warns and returns a short array instead of raising.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            flat = np.fromstring(b" ".join(values), dtype=np.float32, sep=" ")
-    except ValueError:
-        flat = None
-    if flat is None or flat.size != len(words) * dim:
-        _raise_bad_number(name, n_words, words, entries, values)
-    return words, flat.reshape(len(words), dim)
-
-
-def _raise_bad_number(
-    name: str, n_words: int, words: list[str], entries: list[int], values: list[bytes]
-) -> NoReturn:
-    """Find and report the value the bulk parser stopped at."""
-    for word, entry, rest in zip(words, entries, values, strict=True):
-        for token in rest.split():
-            try:
-                float(token)
-            except ValueError:
-                bad = token[:30].decode("utf-8", errors="backslashreplace")
-                raise W2VError(
-                    f"{name}: entry {entry} of {n_words} ({word!r}): not a number: {bad!r}"
-                ) from None
-    raise W2VError(f"{name}: could not parse the vector values as numbers")
-
-
-def _read_vocab_counts(path: Path) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise W2VError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        word, tab, count = line.rpartition("\t")
-        if number == 1 and (word, count) == ("word", "count"):
-            continue
-        if not tab or not count.strip().isdigit():
-            raise W2VError(f"{path}: line {number}: expected 'word<TAB>count', got {line[:60]!r}")
-        counts.setdefault(word, int(count))
-    return counts

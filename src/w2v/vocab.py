@@ -6,14 +6,13 @@ keep-probabilities and the noise distribution for negative sampling.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import W2VError
+from .rundir import read_vocab, write_vocab
 
 
 @dataclass
@@ -86,34 +85,10 @@ class Vocab:
         return weights / weights.sum()
 
     def save(self, path: str | Path) -> None:
-        """Write ``word<TAB>count`` lines atomically, with a header line."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write("word\tcount\n")
-            f.writelines(
-                f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist(), strict=True)
-            )
-        os.replace(tmp, path)
+        """Write the vocabulary as a vocab.tsv file (see rundir.write_vocab)."""
+        write_vocab(Path(path), self.words, self.counts.tolist())
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
-        path = Path(path)
-        words: list[str] = []
-        counts: list[int] = []
-        try:
-            with open(path, encoding="utf-8") as f:
-                for lineno, line in enumerate(f, 1):
-                    line = line.rstrip("\n")
-                    if lineno == 1 and line == "word\tcount":
-                        continue
-                    word, sep, count = line.rpartition("\t")
-                    if not sep or not count.isdigit():
-                        raise W2VError(f"{path}: line {lineno} is not 'word<TAB>count'")
-                    words.append(word)
-                    counts.append(int(count))
-        except FileNotFoundError:
-            raise W2VError(f"{path}: vocabulary file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise W2VError(f"{path}: cannot read vocabulary: {exc}") from None
+        words, counts = read_vocab(Path(path))
         return cls(words, np.asarray(counts, dtype=np.int64))

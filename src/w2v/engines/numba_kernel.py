@@ -1,6 +1,6 @@
-"""The compiled CPU training step: word2vec's loop over a chunk of sentences, in numba.
+"""The numba engine's kernel: word2vec's loop over a chunk of sentences, compiled.
 
-The PyTorch step in model.py is the reference; this is the same model, written as the
+The PyTorch step in torch_model.py is the reference; this is the same model, written as the
 original C tool and gensim write it (one window at a time, straight into the tables), because
 batched tensor ops on a CPU spend most of their time gathering and scattering rows. Threads
 train different chunks of the corpus at once and write to the shared tables without locks
@@ -25,9 +25,6 @@ a chunk trains the same whichever thread runs it.
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -345,108 +342,3 @@ def train_chunk(
                 loss += part
                 examples += count
     return loss, examples
-
-
-class ChunkRunner:
-    """Trains the chunks of an epoch with ``train_chunk`` on a pool of threads.
-
-    Chunks are handed out in order and their results come back in order. Hogwild: up to
-    two chunks per thread are queued, so no thread waits for a slow neighbour; with one
-    thread exactly one chunk is in flight, which keeps a resumed run bit-identical.
-    """
-
-    def __init__(
-        self,
-        w_in: np.ndarray,
-        w_out: np.ndarray,
-        ids: np.ndarray,
-        offsets: np.ndarray,
-        bounds: np.ndarray,
-        keep_prob: np.ndarray,
-        noise: np.ndarray,
-        *,
-        window: int,
-        shrink_windows: bool,
-        negative: int,
-        cbow: bool,
-        shared_negatives: bool,
-        lr_start: float,
-        lr_end: float,
-        total_words: int,
-        threads: int,
-    ) -> None:
-        self.w_in, self.w_out = w_in, w_out
-        self.ids = np.asarray(ids)
-        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-        self.bounds = bounds
-        self.keep_prob = np.ascontiguousarray(keep_prob, dtype=np.float64)
-        self.noise = np.ascontiguousarray(noise)
-        self.window, self.shrink_windows, self.negative = window, shrink_windows, negative
-        self.cbow, self.shared_negatives = cbow, shared_negatives
-        self.lr_start, self.lr_end, self.total_words = lr_start, lr_end, total_words
-        self.threads = threads
-        starts = self.offsets[bounds]
-        self.chunk_words = np.diff(starts)
-        self.words_before = np.concatenate([[0], np.cumsum(self.chunk_words)])
-
-    def _train(self, epoch_words_before: int, chunk: int, seed: int) -> tuple[float, int]:
-        return train_chunk(
-            self.w_in,
-            self.w_out,
-            self.ids,
-            self.offsets,
-            int(self.bounds[chunk]),
-            int(self.bounds[chunk + 1]),
-            self.keep_prob,
-            self.noise,
-            self.window,
-            self.shrink_windows,
-            self.negative,
-            self.cbow,
-            self.shared_negatives,
-            self.lr_start,
-            self.lr_end,
-            epoch_words_before + int(self.words_before[chunk]),
-            self.total_words,
-            seed,
-            LOSS_EVERY,
-        )
-
-    def compile(self) -> None:
-        """Compile (or load from numba's cache) the kernel for these arrays' types, by
-        training zero sentences; the first call of a fresh install takes seconds."""
-        train_chunk(
-            self.w_in, self.w_out, self.ids, self.offsets, 0, 0, self.keep_prob, self.noise,
-            self.window, self.shrink_windows, self.negative, self.cbow, self.shared_negatives,
-            self.lr_start, self.lr_end, 0, self.total_words, 1, LOSS_EVERY,
-        )  # fmt: skip
-
-    def epoch(
-        self,
-        words_before: int,
-        first_chunk: int,
-        seed_of: Callable[[int], int],
-        stop_chunk: int | None = None,
-    ) -> Generator[tuple[int, float, int, int], None, None]:
-        """Yield (chunk, summed loss, examples, corpus words) for each chunk from
-        ``first_chunk`` up to ``stop_chunk`` (default: the last), in order.
-        ``words_before`` counts the earlier epochs' words."""
-        n_chunks = len(self.bounds) - 1 if stop_chunk is None else stop_chunk
-        depth = 1 if self.threads == 1 else 2 * self.threads
-        pending: deque[tuple[int, Future]] = deque()
-        next_chunk = first_chunk
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="w2v-chunk") as pool:
-            try:
-                while pending or next_chunk < n_chunks:
-                    while next_chunk < n_chunks and len(pending) < depth:
-                        future = pool.submit(
-                            self._train, words_before, next_chunk, seed_of(next_chunk)
-                        )
-                        pending.append((next_chunk, future))
-                        next_chunk += 1
-                    chunk, future = pending.popleft()
-                    loss, examples = future.result()
-                    yield chunk, float(loss), int(examples), int(self.chunk_words[chunk])
-            finally:  # interrupted: let running chunks finish, drop the queued ones
-                for _, future in pending:
-                    future.cancel()

@@ -1,4 +1,4 @@
-"""From encoded ids to index batches: subsampling, (reduced) windows, centre/context pairs.
+"""The torch engine's batches: subsampling, (reduced) windows, centre/context index pairs.
 
 Everything here is vectorised numpy over a chunk of whole sentences; randomness comes from a
 generator seeded by (seed, epoch, chunk), so any chunk of any epoch can be rebuilt exactly,
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-CHUNK_TOKENS = 1 << 18
+from .base import Chunks
 
 
 @dataclass
@@ -51,17 +51,6 @@ class Batch:
         )
 
 
-def chunk_bounds(offsets: np.ndarray, chunk_tokens: int = CHUNK_TOKENS) -> np.ndarray:
-    """Sentence indices cutting the corpus into chunks of about ``chunk_tokens`` tokens.
-
-    Chunks hold whole sentences, since windows never cross a sentence boundary.
-    """
-    n_sentences = len(offsets) - 1
-    targets = np.arange(chunk_tokens, int(offsets[-1]), chunk_tokens)
-    cuts = np.searchsorted(offsets, targets, side="left")
-    return np.unique(np.concatenate([[0], cuts, [n_sentences]])).astype(np.int64)
-
-
 def window_pairs(
     sentence_of: np.ndarray, reach: np.ndarray, window: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -82,33 +71,28 @@ def window_pairs(
 
 
 class BatchMaker:
-    """Cuts one epoch of an encoded corpus into reproducible batches."""
+    """Cuts chunks of an encoded corpus into reproducible batches."""
 
     def __init__(
         self,
-        ids: np.ndarray,
-        offsets: np.ndarray,
+        chunks: Chunks,
         keep_prob: np.ndarray,
         *,
         window: int,
         shrink_windows: bool,
         batch_size: int,
         seed: int,
-        chunk_tokens: int = CHUNK_TOKENS,
     ) -> None:
-        self.ids = ids
-        self.offsets = offsets
+        self.chunks = chunks
+        self.ids = chunks.ids
+        self.offsets = chunks.offsets
+        self.bounds = chunks.bounds
         self.keep_prob = keep_prob
         self.subsample = bool((keep_prob < 1).any())
         self.window = window
         self.shrink_windows = shrink_windows
         self.batch_size = batch_size
         self.seed = seed
-        self.bounds = chunk_bounds(offsets, chunk_tokens)
-
-    @property
-    def n_chunks(self) -> int:
-        return len(self.bounds) - 1
 
     def chunk_batches(self, epoch: int, chunk: int) -> list[Batch]:
         rng = np.random.default_rng([self.seed, epoch, chunk])
@@ -163,14 +147,15 @@ class BatchMaker:
         return batches
 
     def epoch(
-        self, epoch: int, first_chunk: int = 0, pin: bool = False
+        self, epoch: int, chunks: range | None = None, pin: bool = False
     ) -> Generator[tuple[int, list[Batch]], None, None]:
-        """The epoch's chunks of batches, made ahead on a producer thread, so the steps
-        never wait for numpy; ``pin`` puts them in page-locked memory for a fast, async
-        copy to a GPU."""
+        """The batches of ``chunks`` (default: all) of the epoch, chunk by chunk, made ahead
+        on a producer thread, so the steps never wait for numpy; ``pin`` puts them in
+        page-locked memory for a fast, async copy to a GPU."""
+        todo = range(len(self.chunks)) if chunks is None else chunks
 
         def make() -> Iterator[tuple[int, list[Batch]]]:
-            for chunk in range(first_chunk, self.n_chunks):
+            for chunk in todo:
                 batches = self.chunk_batches(epoch, chunk)
                 yield chunk, [b.pin_memory() for b in batches] if pin else batches
 

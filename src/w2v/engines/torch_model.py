@@ -10,7 +10,8 @@ References followed:
   products of the centre word with its context words (label 1) and with its own negatives
   (label 0), averaged over all of them.
 
-This module knows tensors, not words, files or progress bars.
+The torch engine (torch_engine.py) drives it; this module knows tensors, not words, files
+or progress bars.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .batching import Batch
+from .base import Tables
+from .torch_batches import Batch
 
 # Unigram-table size for drawing negatives, as word2vec.c's 1e8 table but scaled to the
 # vocabulary: each word gets about count^0.75 / sum * size slots.
@@ -87,7 +89,8 @@ def context_matrix(batch: Batch, width: int) -> torch.Tensor:
 
 
 class Word2Vec(nn.Module):
-    """Input and output embedding tables (one shared table when ``tied``)."""
+    """Input and output embedding tables (one shared table when ``tied``), and the
+    objectives over them."""
 
     def __init__(
         self,
@@ -98,26 +101,24 @@ class Word2Vec(nn.Module):
         loss: str = "ns",
         tied: bool = False,
         init: str = "word2vec",
-        negative_sharing: str = "pair",
+        negative_sharing: str = "window",
         generator: torch.Generator | None = None,
+        tables: Tables | None = None,
     ) -> None:
+        """New tables (see Tables.new), or ``tables`` as they are: the module's weights
+        then share their storage, so that its updates are the tables'."""
         super().__init__()
         self.model = model
         self.loss_kind = loss
-        self.tied = tied
         self.negative_sharing = negative_sharing
-        self.input = nn.Embedding(vocab_size, dim)
-        if init == "word2vec":
-            with torch.no_grad():
-                self.input.weight.uniform_(-0.5 / dim, 0.5 / dim, generator=generator)
-        else:  # "normal": nn.Embedding's own N(0, 1), as the original project had it
-            with torch.no_grad():
-                self.input.weight.normal_(generator=generator)
-        if tied:
+        if tables is None:
+            tables = Tables.new(vocab_size, dim, tied=tied, init=init, generator=generator)
+        self.tied = tables.tied
+        self.input = nn.Embedding.from_pretrained(tables.input, freeze=False)
+        if self.tied:
             self.output = self.input
         else:
-            self.output = nn.Embedding(vocab_size, dim)
-            nn.init.zeros_(self.output.weight)
+            self.output = nn.Embedding.from_pretrained(tables.output, freeze=False)
 
     # -- shared pieces ---------------------------------------------------------------------
 

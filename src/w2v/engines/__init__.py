@@ -1,0 +1,130 @@
+"""The engines: one interface (base.py), one module per engine, and this registry.
+
+An engine is known by its :class:`EngineSpec`: where it runs, which losses and optimizers
+it trains, and which package it needs. The specs are plain data, so that checking a config
+or choosing an engine imports nothing heavy; an engine's module is imported only when it
+is used. Adding an engine is one module and one entry in ``ENGINES`` (``--engine auto``
+takes the first entry that applies, in this order).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import W2VError
+
+if TYPE_CHECKING:
+    from ..config import TrainConfig
+    from .base import Engine
+
+DEVICE_NAMES = {"cpu": "the CPU", "cuda": "a CUDA GPU", "mps": "an Apple GPU (MPS)"}
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    module: str  # under w2v.engines
+    cls: str
+    devices: tuple[str, ...]
+    losses: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    needs: str | None = None  # a package it runs on, beyond the core ones
+
+    def installed(self) -> bool:
+        return self.needs is None or importlib.util.find_spec(self.needs) is not None
+
+    def trains(self, loss: str, optimizer: str) -> bool:
+        return loss in self.losses and optimizer in self.optimizers
+
+    def where(self) -> str:
+        return " or ".join(DEVICE_NAMES.get(d, d) for d in self.devices)
+
+
+ENGINES: dict[str, EngineSpec] = {
+    spec.name: spec
+    for spec in (
+        EngineSpec(
+            "numba",
+            "numba_engine",
+            "NumbaEngine",
+            devices=("cpu",),
+            losses=("ns",),
+            optimizers=("sgd",),
+            needs="numba",
+        ),
+        EngineSpec(
+            "torch",
+            "torch_engine",
+            "TorchEngine",
+            devices=("cpu", "cuda", "mps"),
+            losses=("ns", "bce"),
+            optimizers=("sgd", "adamw"),
+        ),
+    )
+}
+
+
+def check_config(config: TrainConfig) -> None:
+    """What a config alone rules out for its ``--engine`` (the device is known later)."""
+    if config.engine == "auto":
+        return
+    spec = ENGINES[config.engine]
+    if not spec.trains(config.loss, config.optimizer):
+        message = (
+            f"--engine {spec.name} trains with --loss {'/'.join(spec.losses)} and "
+            f"--optimizer {'/'.join(spec.optimizers)}"
+        )
+        other = next((s for s in ENGINES.values() if s.trains(config.loss, config.optimizer)), None)
+        if other is not None:
+            message += (
+                f"; use --engine {other.name} for --loss {config.loss} with "
+                f"--optimizer {config.optimizer}"
+            )
+        raise W2VError(message)
+    if config.device != "auto" and config.device not in spec.devices:
+        raise W2VError(
+            f"--engine {spec.name} trains on {spec.where()}, not --device {config.device}"
+        )
+
+
+def choose(config: TrainConfig, device: object) -> EngineSpec:
+    """The engine a config asks for on ``device`` (a torch.device or its type's name):
+    ``--engine auto`` takes the first that applies (device, loss, optimizer) and is
+    installed."""
+    device_type = str(getattr(device, "type", device))
+    if config.engine != "auto":
+        spec = ENGINES[config.engine]
+        if not spec.installed():
+            raise W2VError(
+                f"--engine {spec.name}: {spec.needs} is not installed (pip install {spec.needs})"
+            )
+        if device_type not in spec.devices:  # the config rules out the rest: device auto
+            fallback = next(s.name for s in ENGINES.values() if device_type in s.devices)
+            raise W2VError(
+                f"--engine {spec.name} trains on {spec.where()}, and --device auto chose "
+                f"{device_type}; add --device {spec.devices[0]}, or use --engine {fallback}"
+            )
+        return spec
+    for spec in ENGINES.values():
+        if (
+            device_type in spec.devices
+            and spec.trains(config.loss, config.optimizer)
+            and spec.installed()
+        ):
+            return spec
+    raise W2VError(f"no engine trains --loss {config.loss} --optimizer {config.optimizer}")
+
+
+def load(spec: EngineSpec) -> type[Engine]:
+    """The engine's class (this imports its module)."""
+    module = importlib.import_module(f"{__name__}.{spec.module}")
+    engine: type[Engine] = getattr(module, spec.cls)
+    return engine
+
+
+def choose_engine(config: TrainConfig, device: object) -> str:
+    """The name of the engine :func:`choose` picks."""
+    return choose(config, device).name

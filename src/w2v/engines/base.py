@@ -1,0 +1,166 @@
+"""What every engine is given and what it gives back.
+
+An engine trains chunks of the encoded corpus into the tables. The Trainer cuts the corpus
+into :class:`Chunks` (whole sentences, about ``CHUNK_TOKENS`` words each), makes the
+:class:`Tables` and the learning-rate :class:`Schedule`, and hands them over in a
+:class:`Setup`; the engine trains a range of chunks and yields a :class:`Report` per step
+(a chunk, or a batch of one), in order. Everything else (progress, the loss history,
+checkpoints, the merge across ranks) is the Trainer's, and it never asks which engine it
+drives.
+
+Randomness comes from ``Setup.seed_of(epoch, chunk[, step])``: a chunk trains the same
+whichever thread runs it and whenever it runs, which is what makes resuming exact.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from ..config import TrainConfig
+
+CHUNK_TOKENS = 1 << 18  # words per chunk; read when a Trainer is made (tests lower it)
+
+
+def chunk_bounds(offsets: np.ndarray, chunk_tokens: int = CHUNK_TOKENS) -> np.ndarray:
+    """Sentence indices cutting the corpus into chunks of about ``chunk_tokens`` tokens.
+
+    Chunks hold whole sentences, since windows never cross a sentence boundary.
+    """
+    n_sentences = len(offsets) - 1
+    targets = np.arange(chunk_tokens, int(offsets[-1]), chunk_tokens)
+    cuts = np.searchsorted(offsets, targets, side="left")
+    return np.unique(np.concatenate([[0], cuts, [n_sentences]])).astype(np.int64)
+
+
+class Chunks:
+    """The encoded corpus (or a rank's shard of it) cut into chunks of whole sentences.
+
+    ``ids[offsets[s]:offsets[s + 1]]`` is sentence ``s``; chunk ``c`` holds sentences
+    ``bounds[c]`` to ``bounds[c + 1]``.
+    """
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, chunk_tokens: int) -> None:
+        self.ids = ids
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        self.bounds = chunk_bounds(self.offsets, chunk_tokens)
+        self.words = np.diff(self.offsets[self.bounds])  # corpus words of each chunk
+        self.words_before = np.concatenate([[0], np.cumsum(self.words)])  # before each chunk
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    @property
+    def total_words(self) -> int:
+        """Words of one epoch."""
+        return int(self.offsets[-1])
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """word2vec's learning rate: linear from ``start`` to ``end`` over ``total_words``."""
+
+    start: float
+    end: float
+    total_words: int
+
+    def at(self, words_done: int) -> float:
+        progress = min(words_done / max(self.total_words, 1), 1.0)
+        return self.start - (self.start - self.end) * progress
+
+
+@dataclass
+class Tables:
+    """The input and output embedding tables (one tensor twice when tied)."""
+
+    input: torch.Tensor
+    output: torch.Tensor
+
+    @property
+    def tied(self) -> bool:
+        return self.output is self.input
+
+    @classmethod
+    def new(
+        cls,
+        vocab_size: int,
+        dim: int,
+        *,
+        tied: bool = False,
+        init: str = "word2vec",
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+    ) -> Tables:
+        """word2vec's start: input vectors uniform in +-0.5/dim, output vectors zero; or
+        ``init="normal"``: N(0, 1), nn.Embedding's default, as the original project had."""
+        table = torch.empty(vocab_size, dim)
+        if init == "word2vec":
+            table.uniform_(-0.5 / dim, 0.5 / dim, generator=generator)
+        else:
+            table.normal_(generator=generator)
+        table = table.to(device)
+        return cls(table, table if tied else torch.zeros_like(table))
+
+    def all(self) -> list[torch.Tensor]:
+        """Each distinct table once."""
+        return [self.input] if self.tied else [self.input, self.output]
+
+
+class Report(NamedTuple):
+    """One step of an engine: ``steps`` of chunk ``chunk`` are done (``finished``: all);
+    ``loss`` is summed over ``examples`` examples (a float, or a tensor on the device, so
+    that a GPU is not synchronised per step), ``words`` the corpus words the step covered."""
+
+    chunk: int
+    steps: int
+    finished: bool
+    words: int
+    loss: float | torch.Tensor
+    examples: int
+
+
+@dataclass
+class Setup:
+    """What an engine trains with: knobs, tables, corpus, the vocabulary's derived arrays."""
+
+    config: TrainConfig
+    tables: Tables
+    chunks: Chunks
+    keep_prob: np.ndarray  # per word: the probability that subsampling keeps it
+    noise: np.ndarray  # per word: the probability of being drawn as a negative
+    schedule: Schedule  # over this process's own words (a rank's shard under torchrun)
+    device: torch.device
+    threads: int
+    seed_of: Callable[..., int]  # (epoch, chunk[, step]) -> seed
+
+
+class Engine(ABC):
+    """Trains chunks of ids into the tables of a Setup."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+
+    def compile(self) -> None:  # noqa: B027 - most engines have nothing to compile
+        """Get ready to train (a compiled engine compiles or loads its kernel here), so that
+        the first epoch's clock does not count it."""
+
+    @abstractmethod
+    def train(
+        self, epoch: int, chunks: range, first_step: int = 0
+    ) -> Generator[Report, None, None]:
+        """Train ``chunks`` of ``epoch`` in order, starting at step ``first_step`` of the
+        first one; yield a Report per step, in order. Closing the generator stops the engine
+        with the tables at rest (a checkpoint may be taken right after)."""
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """What a checkpoint must keep besides the tables (an optimizer's state)."""
+        return None
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027 - stateless default
+        """Restore what state_dict returned."""
