@@ -414,3 +414,22 @@ def test_train_eval_with_a_bad_benchmark_fails_before_training(planted_file, tmp
 
 def test_benchmarks_ship_inside_the_package():
     assert Path(ev.__file__).parent in EVAL_DIR.parents
+
+
+def test_gensims_evaluate_methods_are_doors_to_the_evaluator(flickr_vectors, gensim_kv, tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    data = ev.load_benchmark("simlex999")
+    pairs.write_text("".join(f"{a}\t{b}\t{s!r}\n" for a, b, s in data.pairs))
+    (pearson, _), (spearman, _), oov = flickr_vectors.evaluate_word_pairs(pairs)
+    g_pearson, g_spearman, g_oov = gensim_kv.evaluate_word_pairs(str(pairs))
+    assert pearson == pytest.approx(g_pearson.statistic, abs=1e-4)
+    assert spearman == pytest.approx(g_spearman.statistic, abs=1e-4)
+    assert oov == pytest.approx(g_oov)
+
+    score, sections = flickr_vectors.evaluate_word_analogies(EVAL_DIR / "questions-words.txt")
+    g_score, g_sections = gensim_kv.evaluate_word_analogies(str(EVAL_DIR / "questions-words.txt"))
+    assert score == pytest.approx(g_score) and 0.01 < score < 1
+    assert [s["section"] for s in sections] == [s["section"] for s in g_sections]
+    for ours, theirs in zip(sections, g_sections, strict=True):
+        assert len(ours["correct"]) == len(theirs["correct"]), ours["section"]
+        assert len(ours["incorrect"]) == len(theirs["incorrect"]), ours["section"]

@@ -26,7 +26,7 @@ DEVICE_NAMES = {"cpu": "the CPU", "cuda": "a CUDA GPU", "mps": "an Apple GPU (MP
 @dataclass(frozen=True)
 class EngineSpec:
     name: str
-    module: str  # under w2v.engines
+    module: str  # the module that defines it
     cls: str
     devices: tuple[str, ...]
     losses: tuple[str, ...]
@@ -48,7 +48,7 @@ ENGINES: dict[str, EngineSpec] = {
     for spec in (
         EngineSpec(
             "numba",
-            "numba_engine",
+            "w2v.engines.numba_engine",
             "NumbaEngine",
             devices=("cpu",),
             losses=("ns",),
@@ -57,7 +57,7 @@ ENGINES: dict[str, EngineSpec] = {
         ),
         EngineSpec(
             "torch",
-            "torch_engine",
+            "w2v.engines.torch_engine",
             "TorchEngine",
             devices=("cpu", "cuda", "mps"),
             losses=("ns", "bce"),
@@ -120,7 +120,7 @@ def choose(config: TrainConfig, device: object) -> EngineSpec:
 
 def load(spec: EngineSpec) -> type[Engine]:
     """The engine's class (this imports its module)."""
-    module = importlib.import_module(f"{__name__}.{spec.module}")
+    module = importlib.import_module(spec.module)
     engine: type[Engine] = getattr(module, spec.cls)
     return engine
 

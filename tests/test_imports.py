@@ -1,0 +1,89 @@
+"""Light imports: `import w2v` and every query command run without torch or numba.
+
+Each command runs in a fresh interpreter, which then reports what ended up in sys.modules.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import w2v
+
+PROBE = """
+import json, sys
+argv = json.loads(sys.argv[1])
+code = None
+if argv is not None:
+    from w2v.cli import main
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = stop.code
+else:
+    import w2v
+heavy = [m for m in ("torch", "numba") if m in sys.modules]
+print("PROBE " + json.dumps({"code": code, "heavy": heavy}))
+"""
+
+
+def heavy_modules(argv: list[str] | None, cwd: Path) -> tuple[int | None, list[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("PROBE "))
+    result = json.loads(line[len("PROBE ") :])
+    return result["code"], result["heavy"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers import planted_sentences
+
+    out = tmp_path_factory.mktemp("light") / "run"
+    w2v.train(planted_sentences(400), out, dim=8, min_count=1, epochs=1, seed=1)
+    return out
+
+
+def test_import_w2v_is_light(tmp_path):
+    assert heavy_modules(None, tmp_path) == (None, [])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["train", "--help"],
+        ["similarity", "{run}", "t0w1", "t0w2"],
+        ["neighbors", "{run}", "t0w1", "-k", "3"],
+        ["analogy", "{run}", "t0w1", "t0w2", "t1w1"],
+        ["evaluate", "{run}", "-b", "ws353,google"],
+        ["evaluate", "--list"],
+        ["export", "{run}", "--projector", "{tmp}/proj", "--word2vec", "{tmp}/v.bin", "--binary"],
+        ["plot", "loss", "{run}", "-o", "{tmp}/loss.png"],
+        ["plot", "words", "{run}", "--top", "20", "-o", "{tmp}/words.png"],
+    ],
+)
+def test_query_commands_import_neither_torch_nor_numba(argv, run_dir, tmp_path):
+    if argv[0] == "plot":
+        pytest.importorskip("matplotlib")
+    args = [a.format(run=run_dir, tmp=tmp_path) for a in argv]
+    code, heavy = heavy_modules(args, tmp_path)
+    assert code == 0
+    assert heavy == []
+
+
+def test_the_probe_sees_heavy_imports(run_dir, tmp_path):
+    """The check above is not vacuous: training does import torch and numba."""
+    # a missing corpus: exit 2, after the imports that training needs
+    code, heavy = heavy_modules(["train", str(run_dir.parent / "none"), "-q"], tmp_path)
+    assert code == 2
+    assert "torch" in heavy
