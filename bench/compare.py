@@ -116,8 +116,6 @@ def child_gensim(corpus: Path, args: argparse.Namespace, from_file: bool) -> dic
 
 
 def child_w2v(corpus: Path, args: argparse.Namespace) -> dict:
-    import torch
-
     import w2v
     from w2v.run import Run
 
@@ -135,10 +133,13 @@ def child_w2v(corpus: Path, args: argparse.Namespace) -> dict:
     compile_s = time.perf_counter() - t
     t = time.perf_counter()
     trainer.train()
-    if trainer.device.type == "cuda":
+    gpu = None
+    if trainer.device.startswith("cuda"):
+        import torch
+
         torch.cuda.synchronize()
+        gpu = torch.cuda.get_device_name()
     train = time.perf_counter() - t
-    gpu = torch.cuda.get_device_name() if trainer.device.type == "cuda" else None
     where = str(trainer.device)
     if trainer.engine_name == "numba":
         threads = 1 if cfg.deterministic else (cfg.threads or cores())

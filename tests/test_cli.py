@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from w2v.cli import main
+from w2v.trainer import read_checkpoint
 
 from helpers import planted_sentences
 
@@ -223,8 +224,6 @@ def test_checkpoint_is_never_unpickled(trained, tmp_path, capsys):
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    import torch
-
     torch.save(
         {"format": "w2v-checkpoint", "evil": Evil()},
         trained / "checkpoint.pt",
@@ -280,12 +279,12 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
     )
     assert first >= 1
     assert not (run / "vectors.txt").exists()
-    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    state = read_checkpoint(run / "checkpoint.pt")
     assert state["position"]["words_done"] > 0
 
     second, _ = interrupt_after_an_epoch("train", "--resume", str(run))
     assert second > first  # it went on from the checkpoint, not from the start
-    again = torch.load(run / "checkpoint.pt", weights_only=True)
+    again = read_checkpoint(run / "checkpoint.pt")
     assert again["position"]["words_done"] > state["position"]["words_done"]
     assert len(again["history"]["epoch_loss"]) >= second
 

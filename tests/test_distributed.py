@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import w2v
 from w2v import distributed, sources
@@ -22,6 +21,7 @@ from w2v.corpus import iter_sentences, scan_corpus
 from w2v.engines import base
 from w2v.errors import W2VError
 from w2v.tokenize import Tokenizer
+from w2v.trainer import read_checkpoint
 
 from helpers import StopAfterBatches, planted_sentences, topic_accuracy
 
@@ -149,7 +149,7 @@ def test_a_run_stopped_mid_epoch_alone_resumes_on_two_ranks(big_planted, tmp_pat
     run_dir = tmp_path / "run"
     with pytest.raises(w2v.TrainingInterrupted):  # numba: one report per chunk
         w2v.train(big_planted, run_dir, callbacks=[StopAfterBatches(80)], **OPTS)
-    cut = torch.load(run_dir / "checkpoint.pt", weights_only=True)["position"]
+    cut = read_checkpoint(run_dir / "checkpoint.pt")["position"]
     assert cut["epoch"] == 1 and cut["chunk"] > 0  # inside the second epoch
     rank0, rank1 = run_workers(tmp_path, "resume", [str(run_dir)], ["chunk_tokens=2000"])
     np.testing.assert_array_equal(rank0, rank1)
@@ -233,7 +233,7 @@ def test_a_killed_rank_stops_the_run_and_the_checkpoint_resumes(big_planted, tmp
     # rank 0 says what happened and how to go on
     assert "w2v: rank 0: stopped" in err or "lost the other ranks" in err, err[-3000:]
     assert f"w2v train --resume {run_dir}" in err
-    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    state = read_checkpoint(run_dir / "checkpoint.pt")
     done = state["position"]["epoch"]
     assert 1 <= done < 400 and state["position"]["chunk"] == 0
     # The checkpoint resumes, here alone: a different number of ranks.

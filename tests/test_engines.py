@@ -15,8 +15,9 @@ from w2v import engines
 from w2v.engines import ENGINES, base
 from w2v.engines.base import Chunks, Engine, Schedule, Tables
 from w2v.engines.torch_engine import TorchEngine
+from w2v.engines.torch_model import TorchTables
 from w2v.errors import W2VError
-from w2v.trainer import TrainingInterrupted
+from w2v.trainer import TrainingInterrupted, read_checkpoint
 
 from helpers import StopAfterBatches
 
@@ -63,11 +64,23 @@ def test_the_schedule_is_word2vecs_linear_decay():
 
 
 def test_tables_start_as_word2vecs_and_tied_tables_are_one():
-    t = Tables.new(50, 10, generator=torch.Generator().manual_seed(0))
-    assert float(t.input.abs().max()) <= 0.05 and float(t.output.abs().max()) == 0
+    t = Tables.new(1000, 50, seed=0)
+    assert isinstance(t.input, np.ndarray) and t.input.dtype == np.float32
+    assert float(np.abs(t.input).max()) <= 0.5 / 50 and float(np.abs(t.output).max()) == 0
+    assert float(t.input.std()) == pytest.approx(1 / 50 / np.sqrt(12), rel=0.05)
     assert len(t.all()) == 2
+    np.testing.assert_array_equal(Tables.new(1000, 50, seed=0).input, t.input)  # seeded
     tied = Tables.new(50, 10, tied=True, init="normal")
     assert tied.tied and tied.all() == [tied.input]
+
+
+def test_torch_tables_on_the_cpu_share_the_numpy_memory():
+    host = Tables.new(20, 4, seed=1)
+    tables = TorchTables.on(host, "cpu")
+    np.testing.assert_array_equal(tables.to_host(tables.input), host.input)
+    tables.assign(tables.input, np.ones((20, 4), dtype=np.float32))
+    assert float(host.input.sum()) == 80  # one memory: what the engine trains is the host's
+    assert isinstance(tables.to_host(tables.output), np.ndarray)
 
 
 class RecordingEngine(TorchEngine):
@@ -89,7 +102,7 @@ def test_a_new_engine_is_one_registry_entry(planted_file, tmp_path, monkeypatch)
     out = tmp_path / "run"
     with pytest.raises(TrainingInterrupted):
         w2v.train(planted_file, out, **FAST, engine="torch", callbacks=[StopAfterBatches(40)])
-    cut = torch.load(out / "checkpoint.pt", weights_only=True)["position"]
+    cut = read_checkpoint(out / "checkpoint.pt")["position"]
     assert (cut["epoch"], cut["chunk"] > 0 or cut["batch"] > 0) == (0, True)
     del recording[:]
     resumed = w2v.resume(out)

@@ -34,13 +34,14 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
-import torch.distributed as dist
 
 from .errors import W2VError
+
+if TYPE_CHECKING:
+    import torch
 
 T = TypeVar("T")
 
@@ -88,6 +89,9 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> World | None:
 
 def start(world: World) -> None:
     """Join the process group: Gloo for tensors on the CPU, NCCL for tensors on a GPU."""
+    import torch
+    import torch.distributed as dist
+
     if dist.is_initialized():
         return
     backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
@@ -99,6 +103,8 @@ def start(world: World) -> None:
 
 
 def stop() -> None:
+    import torch.distributed as dist
+
     if dist.is_initialized():
         dist.destroy_process_group()
 
@@ -129,6 +135,9 @@ class RankLost(W2VError):
 
 def agree(world: World, ok: bool) -> bool:
     """True when every rank says ok: lets a rank that failed alone stop the others."""
+    import torch
+    import torch.distributed as dist
+
     flag = torch.tensor([1 if ok else 0], dtype=torch.int64)
     _collective(world, "checking in", lambda: dist.all_reduce(flag, op=dist.ReduceOp.MIN))
     return bool(flag.item())
@@ -150,12 +159,18 @@ def all_ok(world: World | None, work: Callable[[], T]) -> T:
 
 
 def sum_numbers(world: World, values: list[float]) -> list[float]:
+    import torch
+    import torch.distributed as dist
+
     t = torch.tensor(values, dtype=torch.float64)
     _collective(world, "summing", lambda: dist.all_reduce(t))
     return t.tolist()
 
 
 def max_int(world: World, value: int) -> int:
+    import torch
+    import torch.distributed as dist
+
     t = torch.tensor([value], dtype=torch.int64)
     _collective(world, "comparing", lambda: dist.all_reduce(t, op=dist.ReduceOp.MAX))
     return int(t.item())
@@ -163,6 +178,9 @@ def max_int(world: World, value: int) -> int:
 
 def _gather_bytes(world: World, payload: np.ndarray) -> list[np.ndarray]:
     """Every rank's 1-D uint8/int64 array, in rank order."""
+    import torch
+    import torch.distributed as dist
+
     size = torch.tensor([len(payload)], dtype=torch.int64)
     sizes = [torch.zeros_like(size) for _ in range(world.size)]
     _collective(world, "merging counts", lambda: dist.all_gather(sizes, size))
@@ -190,12 +208,6 @@ def merge_counts(
     return list(merged), np.fromiter(merged.values(), dtype=np.int64, count=len(merged))
 
 
-def broadcast_(world: World, tensors: list[torch.Tensor]) -> None:
-    """Rank 0's tensors, in place, on every rank."""
-    for t in tensors:
-        _collective(world, "receiving the tables", lambda t=t: dist.broadcast(t, 0))
-
-
 class TableSync:
     """Merges the tables of all ranks, the same number of times per epoch on every rank.
 
@@ -204,17 +216,20 @@ class TableSync:
     make ``rounds`` of them and end the epoch with the same tables.
     """
 
-    def __init__(
-        self, world: World, tables: list[torch.Tensor], local_chunks: int, every: int
-    ) -> None:
+    def __init__(self, world: World, tables: list[Any], local_chunks: int, every: int) -> None:
+        import torch
+
         self.world = world
-        self.tables = tables
+        # numpy tables (the numba engine's) as tensors sharing their memory: merged in place
+        self.tables: list[torch.Tensor] = [
+            t if isinstance(t, torch.Tensor) else torch.from_numpy(t) for t in tables
+        ]
         self.local_chunks = local_chunks
         self.every = max(1, every)
         self.rounds = math.ceil(max_int(world, local_chunks) / self.every)
         self.done = 0  # merges made in this epoch
         # The tables as they were at the last merge, the same on every rank.
-        self.base = [t.detach().clone() for t in tables]
+        self.base = [t.detach().clone() for t in self.tables]
 
     def start_epoch(self, round_: int) -> None:
         """Every rank holds the same tables here (an epoch starts after a merge, or from a
@@ -233,6 +248,8 @@ class TableSync:
     def merge(self, words: int, loss: float, examples: int) -> tuple[int, float, int]:
         """Add up every rank's changes to the tables; returns the (words, summed loss,
         examples) of all ranks since the last merge."""
+        import torch.distributed as dist
+
         world = self.world
         for table, base in zip(self.tables, self.base, strict=True):
             _collective(world, "merging the tables", lambda t=table: dist.all_reduce(t))

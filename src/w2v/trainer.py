@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from . import engines
-from .atomic import atomic_write
+from . import checkpoint, engines
 from .config import TrainConfig
 from .distributed import RankLost, TableSync, World, sum_numbers
 from .engines import base
@@ -36,8 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "w2v-checkpoint"
-CHECKPOINT_VERSION = 1
 # Words between two points of the per-step loss history (an engine reporting coarser steps,
 # such as numba's chunks of 262k words, gives one point per step).
 LOSS_POINT_WORDS = 1 << 16
@@ -56,25 +52,6 @@ class TrainingInterrupted(Exception):
         self.saved = saved
         self.epochs_done = epochs_done
         self.reason = reason  # why it stopped, when it was not Ctrl-C
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise W2VError(
-            "--device cuda: no CUDA device is available (torch was built "
-            f"{'without' if torch.version.cuda is None else 'with'} CUDA)"
-        )
-    if name == "mps" and not (
-        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
-    ):
-        raise W2VError("--device mps: no MPS device is available")
-    return torch.device(name)
 
 
 def available_cores(world: World | None = None) -> int:
@@ -169,18 +146,16 @@ class Trainer:
         # Scores the input vectors after each epoch; the scores go into the history, so
         # the checkpoint written right after keeps them for a resumed run.
         self.evaluator = evaluator
-        self.device = resolve_device(config.device)
-        if self.device.type == "cuda" and world is not None:
-            self.device = torch.device("cuda", world.local_rank)
-            torch.cuda.set_device(self.device)
+        self.device = engines.resolve_device(config.device, world)  # "cpu", "cuda:0", ...
         spec = engines.choose(config, self.device)
         self.engine_name = spec.name
-        self.tables = Tables.new(
+        engine_class = engines.load(spec)
+        self.tables: Tables = engine_class.new_tables(
             len(vocab),
             config.dim,
             tied=config.tied,
             init=config.init,
-            generator=torch.Generator().manual_seed(config.seed),
+            seed=config.seed,
             device=self.device,
         )
         chunk_tokens = base.CHUNK_TOKENS
@@ -200,7 +175,7 @@ class Trainer:
             self.sync = TableSync(world, self.tables.all(), len(self.chunks), every)
         # The run's schedule over all ranks' words: what progress shows as the learning rate.
         self.schedule = Schedule(config.learning_rate, config.min_alpha, self.total_words)
-        self.engine = engines.load(spec)(
+        self.engine = engine_class(
             Setup(
                 config=config,
                 tables=self.tables,
@@ -219,12 +194,12 @@ class Trainer:
         self.position = Position()
         self.history = History()
         self.lr = config.learning_rate
-        # The epoch's summed loss stays on the device; reading it synchronises a GPU, so
-        # it is read only when someone asks (running_loss), per point of the loss history
-        # and at the end of the epoch.
-        self._epoch_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        # The summed losses are what the engine reports: floats, or tensors that stay on
+        # the device (reading one synchronises a GPU, so it is read only when someone asks,
+        # per point of the loss history and at the end of the epoch).
+        self._epoch_loss: Any = 0.0
         self._epoch_examples = 0
-        self._point_loss = torch.zeros_like(self._epoch_loss)
+        self._point_loss: Any = 0.0
         self._point_examples = self._point_words = 0
 
     # -- the schedule ------------------------------------------------------------------------
@@ -279,7 +254,7 @@ class Trainer:
         started = time.perf_counter()
         while pos.epoch < cfg.epochs:
             epoch_start, epoch_words0 = time.perf_counter(), pos.words_done
-            self._epoch_loss.zero_()
+            self._epoch_loss = 0.0
             self._epoch_examples = 0
             if self.sync is None:
                 self._train_chunks(pos.epoch)
@@ -356,7 +331,7 @@ class Trainer:
         assert sync is not None
         sync.start_epoch(sync.round_of_chunk(pos.chunk))
         for r in range(sync.done, sync.rounds):
-            loss: float | torch.Tensor = 0.0
+            loss: Any = 0.0
             examples = words = 0
             reports = self.engine.train(epoch, sync.chunks_of_round(r))
             try:  # the round ends with every chunk done: nothing races the merge
@@ -369,7 +344,7 @@ class Trainer:
             pos.chunk, pos.batch = sync.done * sync.every, 0
             self._count(merged_loss, examples, words)
 
-    def _count(self, loss: float | torch.Tensor, examples: int, words: int) -> None:
+    def _count(self, loss: Any, examples: int, words: int) -> None:
         """Account for a step (of all ranks, after a merge): loss, position, progress."""
         self._epoch_loss += loss
         self._epoch_examples += examples
@@ -388,37 +363,30 @@ class Trainer:
         if self._point_examples:
             self.history.step_words.append(self.position.words_done)
             self.history.step_loss.append(float(self._point_loss) / self._point_examples)
-        self._point_loss.zero_()
+        self._point_loss = 0.0
         self._point_examples = self._point_words = 0
 
     # -- results and checkpoints -------------------------------------------------------------
 
     def input_vectors(self) -> np.ndarray:
-        return self.tables.input.detach().to("cpu", torch.float32).numpy().copy()
-
-    def checkpoint_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "format": CHECKPOINT_FORMAT,
-            "version": CHECKPOINT_VERSION,
-            "vocab_size": len(self.vocab),
-            "dim": self.config.dim,
-            "input": self.tables.input.detach().cpu(),
-            "position": dict(self.position.__dict__),
-            "history": self.history.to_dict(),
-        }
-        if not self.tables.tied:
-            state["output"] = self.tables.output.detach().cpu()
-        engine_state = self.engine.state_dict()
-        if engine_state is not None:
-            state["optimizer"] = engine_state
-        return state
+        return self.tables.input_vectors()
 
     def save_checkpoint(self) -> None:
         if self.run_dir is None:
             return
+        tables = self.tables
+        arrays = {"input": tables.to_host(tables.input)}
+        if not tables.tied:
+            arrays["output"] = tables.to_host(tables.output)
+        meta = {
+            "vocab_size": len(self.vocab),
+            "dim": self.config.dim,
+            "position": dict(self.position.__dict__),
+            "history": self.history.to_dict(),
+            "engine": self.engine.state_dict(),
+        }
         path = RunDir(self.run_dir).checkpoint
-        state = self.checkpoint_state()
-        atomic_write(path, lambda out: torch.save(state, out))
+        checkpoint.write(path, arrays, meta)
         log.info("checkpoint written to %s", path)
 
     def load_checkpoint(self, path: Path) -> None:
@@ -427,12 +395,15 @@ class Trainer:
             raise W2VError(f"{path}: checkpoint does not match this run's vocabulary or --dim")
         if ("output" in state) == self.config.tied:
             raise W2VError(f"{path}: checkpoint does not match this run's --tied setting")
-        with torch.no_grad():  # in place: the engine holds the tables
-            self.tables.input.copy_(state["input"])
-            if not self.tables.tied:
-                self.tables.output.copy_(state["output"])
-        if "optimizer" in state:
-            self.engine.load_state_dict(state["optimizer"])
+        shape = (len(self.vocab), self.config.dim)
+        if any(state[n].shape != shape for n in ("input", "output") if n in state):
+            raise W2VError(f"{path}: checkpoint is incomplete or damaged")
+        # in place: the engine holds the tables
+        self.tables.assign(self.tables.input, state["input"])
+        if not self.tables.tied:
+            self.tables.assign(self.tables.output, state["output"])
+        if state.get("engine") is not None:
+            self.engine.load_state_dict(state["engine"])
         self.position = Position(**state["position"])
         self.history = History(**state["history"])
         if self.sync is not None and (self.position.chunk or self.position.batch):
@@ -451,23 +422,15 @@ class Trainer:
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint as plain tensors and numbers; never unpickles arbitrary objects."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise W2VError(f"{path}: no checkpoint found") from None
-    except Exception as exc:  # torch raises many kinds for a damaged or foreign file
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise W2VError(f"{path}: not a readable w2v checkpoint ({reason[:120]})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise W2VError(f"{path}: not a w2v checkpoint")
-    if state.get("version") != CHECKPOINT_VERSION:
-        raise W2VError(f"{path}: checkpoint version {state.get('version')} is not supported")
+    """A checkpoint's tables (numpy), position, history and engine state, checked to be
+    whole; never unpickles anything (checkpoint.read)."""
+    state = checkpoint.read(path)
     try:
         Position(**state["position"])
         History(**state["history"])
-        if not isinstance(state["input"], torch.Tensor):
+        if not isinstance(state["input"], np.ndarray) or state["input"].ndim != 2:
             raise TypeError
-    except (KeyError, TypeError):
+        int(state["vocab_size"]), int(state["dim"])
+    except (KeyError, TypeError, ValueError):
         raise W2VError(f"{path}: checkpoint is incomplete or damaged") from None
     return state

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from ..errors import W2VError
 
 if TYPE_CHECKING:
     from ..config import TrainConfig
+    from ..distributed import World
     from .base import Engine
 
 DEVICE_NAMES = {"cpu": "the CPU", "cuda": "a CUDA GPU", "mps": "an Apple GPU (MPS)"}
@@ -67,6 +70,41 @@ ENGINES: dict[str, EngineSpec] = {
 }
 
 
+# Where a GPU shows itself without importing torch (NVIDIA, AMD ROCm, WSL's GPU bridge): with
+# none of these, --device auto is the CPU and a CPU engine never pays for importing torch.
+GPU_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def _maybe_gpu() -> bool:
+    return sys.platform == "darwin" or any(os.path.exists(p) for p in GPU_DEVICE_FILES)
+
+
+def resolve_device(name: str, world: World | None = None) -> str:
+    """Where to train: "cpu", "cuda" (or "cuda:<local rank>" under torchrun) or "mps".
+
+    ``auto`` takes a GPU when torch can use one; torch is asked only where a GPU may be.
+    """
+    if name == "cpu" or (name == "auto" and not _maybe_gpu()):
+        return "cpu"
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    mps_ok = bool(mps and mps.is_available())
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
+    elif name == "cuda" and not torch.cuda.is_available():
+        raise W2VError(
+            "--device cuda: no CUDA device is available (torch was built "
+            f"{'without' if torch.version.cuda is None else 'with'} CUDA)"
+        )
+    elif name == "mps" and not mps_ok:
+        raise W2VError("--device mps: no MPS device is available")
+    if name == "cuda" and world is not None:
+        torch.cuda.set_device(world.local_rank)
+        return f"cuda:{world.local_rank}"
+    return name
+
+
 def check_config(config: TrainConfig) -> None:
     """What a config alone rules out for its ``--engine`` (the device is known later)."""
     if config.engine == "auto":
@@ -94,7 +132,7 @@ def choose(config: TrainConfig, device: object) -> EngineSpec:
     """The engine a config asks for on ``device`` (a torch.device or its type's name):
     ``--engine auto`` takes the first that applies (device, loss, optimizer) and is
     installed."""
-    device_type = str(getattr(device, "type", device))
+    device_type = str(getattr(device, "type", device)).split(":")[0]
     if config.engine != "auto":
         spec = ENGINES[config.engine]
         if not spec.installed():

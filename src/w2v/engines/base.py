@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import torch
 
 if TYPE_CHECKING:
     from ..config import TrainConfig
@@ -75,41 +74,53 @@ class Schedule:
         return self.start - (self.start - self.end) * progress
 
 
-@dataclass
 class Tables:
-    """The input and output embedding tables (one tensor twice when tied)."""
+    """The input and output embedding tables, as numpy arrays in this process's memory (one
+    array twice when tied). An engine whose tables live elsewhere (a GPU's memory, torch
+    tensors) subclasses this and says so in ``Engine.new_tables``.
+    """
 
-    input: torch.Tensor
-    output: torch.Tensor
+    def __init__(self, input: Any, output: Any) -> None:
+        self.input = input
+        self.output = output
 
     @property
     def tied(self) -> bool:
         return self.output is self.input
 
+    @staticmethod
+    def initial(vocab_size: int, dim: int, init: str, seed: int) -> np.ndarray:
+        """word2vec's start for the input vectors: uniform in +-0.5/dim; or ``init="normal"``:
+        N(0, 1), nn.Embedding's default, as the original project had. (Output vectors start
+        at zero.)"""
+        rng = np.random.default_rng([seed, vocab_size, dim])
+        if init == "word2vec":
+            table = rng.uniform(-0.5 / dim, 0.5 / dim, (vocab_size, dim))
+        else:
+            table = rng.standard_normal((vocab_size, dim))
+        return table.astype(np.float32)
+
     @classmethod
     def new(
-        cls,
-        vocab_size: int,
-        dim: int,
-        *,
-        tied: bool = False,
-        init: str = "word2vec",
-        generator: torch.Generator | None = None,
-        device: torch.device | str = "cpu",
+        cls, vocab_size: int, dim: int, *, tied: bool = False, init: str = "word2vec", seed: int = 1
     ) -> Tables:
-        """word2vec's start: input vectors uniform in +-0.5/dim, output vectors zero; or
-        ``init="normal"``: N(0, 1), nn.Embedding's default, as the original project had."""
-        table = torch.empty(vocab_size, dim)
-        if init == "word2vec":
-            table.uniform_(-0.5 / dim, 0.5 / dim, generator=generator)
-        else:
-            table.normal_(generator=generator)
-        table = table.to(device)
-        return cls(table, table if tied else torch.zeros_like(table))
+        table = cls.initial(vocab_size, dim, init, seed)
+        return cls(table, table if tied else np.zeros_like(table))
 
-    def all(self) -> list[torch.Tensor]:
-        """Each distinct table once."""
+    def all(self) -> list[Any]:
+        """Each distinct table once, as the engine holds it."""
         return [self.input] if self.tied else [self.input, self.output]
+
+    def to_host(self, table: Any) -> np.ndarray:
+        """A float32 numpy copy of one of the tables."""
+        return np.array(table, dtype=np.float32, copy=True)
+
+    def assign(self, table: Any, values: np.ndarray) -> None:
+        """Overwrite one of the tables in place (the engine keeps holding it)."""
+        table[...] = values
+
+    def input_vectors(self) -> np.ndarray:
+        return self.to_host(self.input)
 
 
 class Report(NamedTuple):
@@ -121,7 +132,7 @@ class Report(NamedTuple):
     steps: int
     finished: bool
     words: int
-    loss: float | torch.Tensor
+    loss: Any  # a float, or a 0-dim tensor on the engine's device
     examples: int
 
 
@@ -135,7 +146,7 @@ class Setup:
     keep_prob: np.ndarray  # per word: the probability that subsampling keeps it
     noise: np.ndarray  # per word: the probability of being drawn as a negative
     schedule: Schedule  # over this process's own words (a rank's shard under torchrun)
-    device: torch.device
+    device: str  # "cpu", "cuda:0", "mps", ...
     threads: int
     seed_of: Callable[..., int]  # (epoch, chunk[, step]) -> seed
 
@@ -145,6 +156,13 @@ class Engine(ABC):
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
+
+    @classmethod
+    def new_tables(
+        cls, vocab_size: int, dim: int, *, tied: bool, init: str, seed: int, device: str
+    ) -> Tables:
+        """The tables this engine trains, at their starting values (numpy, by default)."""
+        return Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed)
 
     def compile(self) -> None:  # noqa: B027 - most engines have nothing to compile
         """Get ready to train (a compiled engine compiles or loads its kernel here), so that

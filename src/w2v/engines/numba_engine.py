@@ -102,11 +102,11 @@ class NumbaEngine(Engine):
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)
         cfg = setup.config
-        # Views of the tables: the kernel writes straight into them, and a checkpoint loaded
+        # The tables themselves: the kernel writes straight into them, and a checkpoint loaded
         # into the tables in place is what the next chunk trains on.
         self.runner = ChunkRunner(
-            setup.tables.input.detach().numpy(),
-            setup.tables.output.detach().numpy(),
+            setup.tables.input,
+            setup.tables.output,
             setup.chunks,
             setup.keep_prob,
             kernel.noise_table(setup.noise),

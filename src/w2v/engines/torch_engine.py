@@ -14,17 +14,26 @@ import os
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import torch
 
-from .base import Engine, Report, Setup
+from .base import Engine, Report, Setup, Tables
 from .torch_batches import Batch, BatchMaker
-from .torch_model import NoiseSampler, Word2Vec, context_matrix
+from .torch_model import NoiseSampler, TorchTables, Word2Vec, context_matrix
 
 
 class TorchEngine(Engine):
+    @classmethod
+    def new_tables(
+        cls, vocab_size: int, dim: int, *, tied: bool, init: str, seed: int, device: str
+    ) -> Tables:
+        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed)
+        return TorchTables.on(host, device)
+
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)
-        cfg, device = setup.config, setup.device
+        cfg, device = setup.config, torch.device(setup.device)
+        self.device = device
         if device.type == "cuda":  # cuBLAS is deterministic only with a fixed workspace
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         if cfg.threads:
@@ -35,7 +44,7 @@ class TorchEngine(Engine):
             model=cfg.model,
             loss=cfg.loss,
             negative_sharing=cfg.negative_sharing,
-            tables=setup.tables,
+            tables=setup.tables,  # TorchTables: made by new_tables
         )
         self.batches = BatchMaker(
             setup.chunks,
@@ -94,7 +103,7 @@ class TorchEngine(Engine):
         self, epoch: int, chunks: range, first_step: int = 0
     ) -> Generator[Report, None, None]:
         setup = self.setup
-        device = setup.device
+        device = self.device
         # CUDA's index_add_ adds floats atomically in a varying order; the deterministic
         # variant keeps "same seed, same device, same vectors" on a GPU too. (Switching it
         # imports torch's compiler, seconds of start-up: only where it matters.)
@@ -128,4 +137,15 @@ class TorchEngine(Engine):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if self.optimizer is not None:
-            self.optimizer.load_state_dict(state)
+            self.optimizer.load_state_dict(_as_tensors(state))
+
+
+def _as_tensors(value: Any) -> Any:
+    """A saved optimizer state with its arrays (as a checkpoint holds them) as tensors."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, dict):
+        return {k: _as_tensors(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_tensors(v) for v in value]
+    return value

@@ -77,6 +77,45 @@ class NoiseSampler:
         return negatives, (~bad).float()
 
 
+class TorchTables(Tables):
+    """The tables as torch tensors on the training device."""
+
+    input: torch.Tensor
+    output: torch.Tensor
+
+    @classmethod
+    def on(cls, host: Tables, device: str | torch.device) -> TorchTables:
+        """``host``'s numpy tables on ``device`` (sharing their memory on the CPU)."""
+        table = torch.from_numpy(host.input).to(device)
+        output = table if host.tied else torch.from_numpy(host.output).to(device)
+        return cls(table, output)
+
+    @classmethod
+    def drawn(
+        cls,
+        vocab_size: int,
+        dim: int,
+        *,
+        tied: bool = False,
+        init: str = "word2vec",
+        generator: torch.Generator | None = None,
+    ) -> TorchTables:
+        """New tables drawn from a torch generator (word2vec's start, or N(0, 1))."""
+        table = torch.empty(vocab_size, dim)
+        if init == "word2vec":
+            table.uniform_(-0.5 / dim, 0.5 / dim, generator=generator)
+        else:
+            table.normal_(generator=generator)
+        return cls(table, table if tied else torch.zeros_like(table))
+
+    def to_host(self, table: torch.Tensor) -> np.ndarray:
+        return table.detach().to("cpu", torch.float32).numpy().copy()
+
+    def assign(self, table: torch.Tensor, values: np.ndarray) -> None:
+        with torch.no_grad():
+            table.copy_(torch.from_numpy(np.ascontiguousarray(values)))
+
+
 def context_matrix(batch: Batch, width: int) -> torch.Tensor:
     """Each centre's context ids in a (N, width) matrix, padded with -1."""
     n = len(batch.centers)
@@ -103,16 +142,16 @@ class Word2Vec(nn.Module):
         init: str = "word2vec",
         negative_sharing: str = "window",
         generator: torch.Generator | None = None,
-        tables: Tables | None = None,
+        tables: TorchTables | None = None,
     ) -> None:
-        """New tables (see Tables.new), or ``tables`` as they are: the module's weights
-        then share their storage, so that its updates are the tables'."""
+        """New tables (TorchTables.drawn from ``generator``), or ``tables`` as they are: the
+        module's weights then share their storage, so that its updates are the tables'."""
         super().__init__()
         self.model = model
         self.loss_kind = loss
         self.negative_sharing = negative_sharing
         if tables is None:
-            tables = Tables.new(vocab_size, dim, tied=tied, init=init, generator=generator)
+            tables = TorchTables.drawn(vocab_size, dim, tied=tied, init=init, generator=generator)
         self.tied = tables.tied
         self.input = nn.Embedding.from_pretrained(tables.input, freeze=False)
         if self.tied:
