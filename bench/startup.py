@@ -75,26 +75,28 @@ BREAKDOWN_SCRIPT = """
 import json, sys, time
 t0 = time.perf_counter()
 import w2v
+from w2v import rundir
 from w2v.run import Run
 t1 = time.perf_counter()
-import torch
-t2 = time.perf_counter()
-cfg = w2v.build_config(epochs=1)
-run = Run(cfg, None)
+run = Run(w2v.build_config(epochs=1), rundir.prepare(sys.argv[2], overwrite=True))
 run.prepare(sys.argv[1])
-t3 = time.perf_counter()
+t2 = time.perf_counter()
 trainer = run.make_trainer()
-t4 = time.perf_counter()
+t3 = time.perf_counter()
 trainer.compile()
-t5 = time.perf_counter()
+t4 = time.perf_counter()
 trainer.train()
-t6 = time.perf_counter()
+t5 = time.perf_counter()
 run.finish()
-t7 = time.perf_counter()
+t6 = time.perf_counter()
 print("BREAKDOWN " + json.dumps({
-    "import w2v (and its run module)": t1 - t0, "import torch (if not yet)": t2 - t1,
-    "corpus: cache check and load, vocabulary": t3 - t2, "trainer set-up": t4 - t3,
-    "kernel load (numba cache)": t5 - t4, "training": t6 - t5, "vectors to KeyedVectors": t7 - t6,
+    "import w2v and its run module": t1 - t0,
+    "corpus: cache check and load, vocabulary, config.json and vocab.tsv": t2 - t1,
+    "trainer set-up (the engine's module: numba; tables; noise table)": t3 - t2,
+    "kernel load (numba cache)": t4 - t3,
+    "training (and the epoch's checkpoint)": t5 - t4,
+    "vectors.txt and history.json": t6 - t5,
+    "torch imported": "torch" in sys.modules,
 }))
 """
 
@@ -203,7 +205,10 @@ def main() -> None:
         )
     lines += ["", "Inside one `w2v train` process (ids cached; median of 3):", ""]
     lines += ["| stage | s |", "|---|---|"]
-    lines += [f"| {stage} | {value:.3f} |" for stage, value in stages.items()]
+    lines += [
+        f"| {stage} | {value if isinstance(value, bool) else f'{value:.3f}'} |"
+        for stage, value in stages.items()
+    ]
     lines.append("")
     text = "\n".join(lines)
     print(text)
@@ -213,12 +218,12 @@ def main() -> None:
     print(f"wrote {out}", file=sys.stderr)
 
 
-def breakdown_medians(corpus: Path, env: dict[str, str], runs: int = 3) -> dict[str, float]:
+def breakdown_medians(corpus: Path, env: dict[str, str], runs: int = 3) -> dict[str, float | bool]:
     """Each stage of a training process, timed inside it; medians over ``runs`` processes."""
     samples: list[dict[str, float]] = []
     for _ in range(runs):
         proc = subprocess.run(
-            [sys.executable, "-c", BREAKDOWN_SCRIPT, str(corpus)],
+            [sys.executable, "-c", BREAKDOWN_SCRIPT, str(corpus), str(corpus.parent / "run")],
             capture_output=True,
             text=True,
             env=env,
@@ -228,7 +233,11 @@ def breakdown_medians(corpus: Path, env: dict[str, str], runs: int = 3) -> dict[
             sys.stderr.write(proc.stderr[-3000:])
             raise SystemExit("the breakdown run failed")
         samples.append(json.loads(line[len("BREAKDOWN ") :]))
-    return {stage: statistics.median(s[stage] for s in samples) for stage in samples[0]}
+    return {
+        stage: statistics.median(s[stage] for s in samples)
+        for stage in samples[0]
+        if not isinstance(samples[0][stage], bool)
+    } | {"torch imported": any(s["torch imported"] for s in samples)}
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 
 from w2v import config as config_module
-from w2v.cli import build_parser, config_from_args
+from w2v.cli import build_parser
+from w2v.cli_args import config_from_args
 from w2v.config import MAX_SENTENCE_LENGTH, PRESETS, TrainConfig, build_config, read_config_file
 from w2v.engines import ENGINES
 from w2v.errors import W2VError

@@ -10,7 +10,8 @@ import pytest
 import w2v
 from w2v import rundir
 from w2v.cli import main
-from w2v.run import CorpusStats, Run
+from w2v.corpus import CorpusStats
+from w2v.run import Run
 from w2v.rundir import RunDir
 from w2v.trainer import Callback, Trainer
 from w2v.vocab import Vocab

@@ -7,83 +7,23 @@ plot) and ``--help`` import neither torch nor numba; ``w2v train`` (cli_train.py
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
-import types
-import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from . import config as config_module
 from .benchmarks import DEFAULT_RESTRICT_VOCAB
-from .config import PRESETS, TrainConfig, build_config, read_config_file
+from .cli_args import (
+    EXIT_INTERRUPTED,
+    EXIT_USER_ERROR,
+    Parser,
+    add_config_flags,
+    given_flags,
+)
+from .config import PRESETS, build_config
 from .errors import W2VError
 from .rundir import RunDir
-
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (and exit code 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-# -- train flags, generated from TrainConfig ---------------------------------------------------
-
-
-def _plain_type(hint: Any) -> Any:
-    if isinstance(hint, types.UnionType):
-        return next(t for t in typing.get_args(hint) if t is not type(None))
-    return hint
-
-
-def add_config_flags(parser: argparse.ArgumentParser, only: set[str] | None = None) -> None:
-    """One flag per TrainConfig field, same name; default None means 'not given'."""
-    hints = typing.get_type_hints(TrainConfig)
-    for f in dataclasses.fields(TrainConfig):
-        if only is not None and f.name not in only:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        kind = _plain_type(hints[f.name])
-        default = "word2vec's/gensim's" if f.name == "alpha" else f.default
-        help_text = f"{f.metadata['help']} (default: {default})"
-        if kind is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
-            )
-        else:
-            parser.add_argument(
-                flag,
-                type=kind,
-                default=None,
-                choices=f.metadata["choices"],
-                metavar=None if f.metadata["choices"] else f.name.upper(),
-                help=help_text,
-            )
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Defaults < preset < config file < flags."""
-    values: dict[str, Any] = {}
-    preset = args.preset
-    if args.config:
-        from_file = read_config_file(args.config)
-        preset = preset or from_file.pop("preset", None)
-        from_file.pop("preset", None)
-        values.update(from_file)
-    values.update(given_flags(args))
-    return build_config(preset, **values)
-
-
-def given_flags(args: argparse.Namespace) -> dict[str, Any]:
-    names = config_module.field_names()
-    return {k: v for k, v in vars(args).items() if k in names and v is not None}
-
 
 # -- commands ----------------------------------------------------------------------------------
 
@@ -92,11 +32,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .cli_train import cmd_train as train_command  # torch, only for this command
 
     return train_command(args)
-
-
-def say(args: argparse.Namespace, message: str) -> None:
-    if not args.quiet:
-        print(message, flush=True)
 
 
 def cmd_vocab(args: argparse.Namespace) -> int:

@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 from . import distributed, rundir
-from .cli import EXIT_INTERRUPTED, config_from_args, given_flags, say
+from .cli_args import EXIT_INTERRUPTED, config_from_args, given_flags, say
+from .corpus import CorpusStats
 from .distributed import World
 from .errors import W2VError
 from .progress import ProgressBar
-from .run import CorpusStats, resume, train
+from .run import resume, train
 from .rundir import RunDir
 from .trainer import Callback, Trainer, TrainingInterrupted
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import engines
+from .engines import registry
 from .errors import W2VError
 
 # word2vec's MAX_SENTENCE_LENGTH: a longer line (text8 is one) is cut into sentences of this
@@ -98,7 +98,7 @@ class TrainConfig:
         "numba: word2vec's loop compiled for the CPU, threads sharing the tables without "
         "locks (Hogwild); torch: batched tensor steps, on any device, and the only engine "
         "for --optimizer adamw or --loss bce; auto: numba on a CPU where it applies",
-        ("auto", *engines.ENGINES),
+        ("auto", *registry.ENGINES),
     )
     threads: int | None = _knob(
         None, "CPU threads (default: every core for numba, torch's own choice for torch)"
@@ -180,7 +180,7 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise W2VError(message)
-        engines.check_config(self)
+        registry.check_config(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:

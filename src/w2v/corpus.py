@@ -254,6 +254,18 @@ class ScannedCorpus:
         return len(self.offsets) - 1
 
 
+@dataclass
+class CorpusStats:
+    """What a run reports once its corpus is read and its vocabulary built."""
+
+    sentences: int
+    tokens: int
+    distinct_words: int
+    vocab_size: int  # words kept (min_count, max_vocab)
+    vocab_tokens: int  # tokens of those words
+    min_count: int
+
+
 class _Vocab(dict[str, int]):
     """token -> id, new tokens numbered in first-seen order.
 

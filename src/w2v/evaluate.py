@@ -25,7 +25,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,10 +39,10 @@ from .benchmarks import (
     load_benchmark,
 )
 from .errors import W2VError
-from .vectors import COSMUL_EPSILON, KeyedVectors
 
 __all__ = [
     "BENCHMARKS",
+    "COSMUL_EPSILON",
     "DEFAULT_RESTRICT_VOCAB",
     "Analogies",
     "AnalogyHits",
@@ -61,9 +61,21 @@ __all__ = [
     "spearman",
 ]
 
+COSMUL_EPSILON = 1e-6  # gensim's guard against dividing by a zero product (3CosMul)
 METHODS = ("add", "mul")
 METHOD_NAMES = {"add": "3CosAdd", "mul": "3CosMul"}
 _SCORE_CELLS = 1 << 21  # questions x candidates scored at once: 8 MiB, fits in cache
+
+
+class KeyedVectors(Protocol):
+    """What scoring reads of vectors (w2v's KeyedVectors, or anything shaped like them)."""
+
+    index_to_key: list[str]
+    vectors: np.ndarray
+
+    def __len__(self) -> int: ...
+
+    def get_normed_vectors(self) -> np.ndarray: ...
 
 
 # -- scores --------------------------------------------------------------------------------

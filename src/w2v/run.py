@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import numpy as np
 from . import rundir
 from .atomic import write_json
 from .config import TrainConfig, build_config
-from .corpus import ScannedCorpus, scan_corpus, scan_sentences
+from .corpus import CorpusStats, ScannedCorpus, scan_corpus, scan_sentences
 from .distributed import World, all_ok, merge_counts, sum_numbers
 from .encoded import EncodedCorpus, encode_corpus, load_encoded
 from .errors import W2VError
@@ -46,16 +45,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["W2V_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "w2v"
-
-
-@dataclass
-class CorpusStats:
-    sentences: int
-    tokens: int
-    distinct_words: int
-    vocab_size: int
-    vocab_tokens: int
-    min_count: int
 
 
 def tokenizer_for(config: TrainConfig) -> Tokenizer:

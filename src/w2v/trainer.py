@@ -30,7 +30,7 @@ from .rundir import RunDir
 from .vocab import Vocab
 
 if TYPE_CHECKING:
-    from .run import CorpusStats
+    from .corpus import CorpusStats
 
 log = logging.getLogger(__name__)
 

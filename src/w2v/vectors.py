@@ -14,24 +14,21 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import formats
 from .errors import UnknownWordError, W2VError
+from .evaluate import COSMUL_EPSILON, AnalogyHits, analogy_hits, evaluate_word_pairs
 from .rundir import RunDir, read_vocab
 
-if TYPE_CHECKING:
-    from .evaluate import AnalogyHits
-
-__all__ = ["COSMUL_EPSILON", "KeyedVectors", "load_vectors"]
+__all__ = ["KeyedVectors", "load_vectors"]
 
 PathLike = str | os.PathLike[str]
 # What most_similar accepts per item: a word, a vector, or either with a weight.
 Query = str | np.ndarray | tuple[str | np.ndarray, float]
 
-COSMUL_EPSILON = 1e-6  # gensim's guard against dividing by a zero product (3CosMul)
 _SPELL_WIDTH = 16
 _SUGGEST_CUTOFF = 0.6  # difflib.get_close_matches' default
 GENSIM_RESTRICT_VOCAB = 300_000  # gensim's default for its evaluate_* methods
@@ -297,8 +294,6 @@ class KeyedVectors:
         The numbers are w2v's evaluator's (evaluate.evaluate_word_pairs), which agree with
         gensim's; the p-values gensim takes from scipy are not computed (None).
         """
-        from .evaluate import evaluate_word_pairs
-
         result = evaluate_word_pairs(
             self, pairs, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
         )
@@ -315,8 +310,6 @@ class KeyedVectors:
         section ``{"section": name, "correct": [(a, b, c, d), ...], "incorrect": [...]}``
         and a last one named ``"Total accuracy"``; questions with unknown words are in
         neither list."""
-        from .evaluate import analogy_hits
-
         hits: AnalogyHits = analogy_hits(
             self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
         )

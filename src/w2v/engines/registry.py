@@ -1,0 +1,176 @@
+"""The engine registry: which engines exist, where each runs, choosing one.
+
+An engine is known by its :class:`EngineSpec`: where it runs, which losses and optimizers
+it trains, and which package it needs. The specs are plain data, so that checking a config
+or choosing an engine imports nothing heavy; an engine's module is imported only when it
+is used. Adding an engine is one module and one entry in ``ENGINES`` (``--engine auto``
+takes the first entry that applies, in this order).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import W2VError
+
+if TYPE_CHECKING:
+    from ..distributed import World
+
+
+class Knobs(Protocol):
+    """What choosing an engine reads of a TrainConfig."""
+
+    engine: str
+    loss: str
+    optimizer: str
+    device: str
+
+
+DEVICE_NAMES = {"cpu": "the CPU", "cuda": "a CUDA GPU", "mps": "an Apple GPU (MPS)"}
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    module: str  # the module that defines it
+    cls: str
+    devices: tuple[str, ...]
+    losses: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    needs: str | None = None  # a package it runs on, beyond the core ones
+
+    def installed(self) -> bool:
+        return self.needs is None or importlib.util.find_spec(self.needs) is not None
+
+    def trains(self, loss: str, optimizer: str) -> bool:
+        return loss in self.losses and optimizer in self.optimizers
+
+    def where(self) -> str:
+        return " or ".join(DEVICE_NAMES.get(d, d) for d in self.devices)
+
+
+ENGINES: dict[str, EngineSpec] = {
+    spec.name: spec
+    for spec in (
+        EngineSpec(
+            "numba",
+            "w2v.engines.numba_engine",
+            "NumbaEngine",
+            devices=("cpu",),
+            losses=("ns",),
+            optimizers=("sgd",),
+            needs="numba",
+        ),
+        EngineSpec(
+            "torch",
+            "w2v.engines.torch_engine",
+            "TorchEngine",
+            devices=("cpu", "cuda", "mps"),
+            losses=("ns", "bce"),
+            optimizers=("sgd", "adamw"),
+        ),
+    )
+}
+
+
+# Where a GPU shows itself without importing torch (NVIDIA, AMD ROCm, WSL's GPU bridge): with
+# none of these, --device auto is the CPU and a CPU engine never pays for importing torch.
+GPU_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def _maybe_gpu() -> bool:
+    return sys.platform == "darwin" or any(os.path.exists(p) for p in GPU_DEVICE_FILES)
+
+
+def resolve_device(name: str, world: World | None = None) -> str:
+    """Where to train: "cpu", "cuda" (or "cuda:<local rank>" under torchrun) or "mps".
+
+    ``auto`` takes a GPU when torch can use one; torch is asked only where a GPU may be.
+    """
+    if name == "cpu" or (name == "auto" and not _maybe_gpu()):
+        return "cpu"
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    mps_ok = bool(mps and mps.is_available())
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
+    elif name == "cuda" and not torch.cuda.is_available():
+        raise W2VError(
+            "--device cuda: no CUDA device is available (torch was built "
+            f"{'without' if torch.version.cuda is None else 'with'} CUDA)"
+        )
+    elif name == "mps" and not mps_ok:
+        raise W2VError("--device mps: no MPS device is available")
+    if name == "cuda" and world is not None:
+        torch.cuda.set_device(world.local_rank)
+        return f"cuda:{world.local_rank}"
+    return name
+
+
+def check_config(config: Knobs) -> None:
+    """What a config alone rules out for its ``--engine`` (the device is known later)."""
+    if config.engine == "auto":
+        return
+    spec = ENGINES[config.engine]
+    if not spec.trains(config.loss, config.optimizer):
+        message = (
+            f"--engine {spec.name} trains with --loss {'/'.join(spec.losses)} and "
+            f"--optimizer {'/'.join(spec.optimizers)}"
+        )
+        other = next((s for s in ENGINES.values() if s.trains(config.loss, config.optimizer)), None)
+        if other is not None:
+            message += (
+                f"; use --engine {other.name} for --loss {config.loss} with "
+                f"--optimizer {config.optimizer}"
+            )
+        raise W2VError(message)
+    if config.device != "auto" and config.device not in spec.devices:
+        raise W2VError(
+            f"--engine {spec.name} trains on {spec.where()}, not --device {config.device}"
+        )
+
+
+def choose(config: Knobs, device: object) -> EngineSpec:
+    """The engine a config asks for on ``device`` (a torch.device or its type's name):
+    ``--engine auto`` takes the first that applies (device, loss, optimizer) and is
+    installed."""
+    device_type = str(getattr(device, "type", device)).split(":")[0]
+    if config.engine != "auto":
+        spec = ENGINES[config.engine]
+        if not spec.installed():
+            raise W2VError(
+                f"--engine {spec.name}: {spec.needs} is not installed (pip install {spec.needs})"
+            )
+        if device_type not in spec.devices:  # the config rules out the rest: device auto
+            fallback = next(s.name for s in ENGINES.values() if device_type in s.devices)
+            raise W2VError(
+                f"--engine {spec.name} trains on {spec.where()}, and --device auto chose "
+                f"{device_type}; add --device {spec.devices[0]}, or use --engine {fallback}"
+            )
+        return spec
+    for spec in ENGINES.values():
+        if (
+            device_type in spec.devices
+            and spec.trains(config.loss, config.optimizer)
+            and spec.installed()
+        ):
+            return spec
+    raise W2VError(f"no engine trains --loss {config.loss} --optimizer {config.optimizer}")
+
+
+def load(spec: EngineSpec) -> type:
+    """The engine's class, a subclass of base.Engine (this imports its module)."""
+    module = importlib.import_module(spec.module)
+    engine: type = getattr(module, spec.cls)
+    return engine
+
+
+def choose_engine(config: Knobs, device: object) -> str:
+    """The name of the engine :func:`choose` picks."""
+    return choose(config, device).name
