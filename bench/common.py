@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-LINE_TOKENS = 10_000  # words per line of the corpus both tools read (word2vec's sentence cap)
+from w2v.config import MAX_SENTENCE_LENGTH
+
+# words per line of the corpus both tools read: word2vec's sentence cap, so no tool cuts lines
+LINE_TOKENS = MAX_SENTENCE_LENGTH
 
 RESULT = "RESULT "
 

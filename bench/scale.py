@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import cores, peak_rss_mb, report, run_child
+from common import LINE_TOKENS, cores, peak_rss_mb, report, run_child
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -111,7 +111,7 @@ def corpus_study(args: argparse.Namespace, tmp: Path) -> list[str]:
     ]
     for times in (1, 2, 4):
         path = tmp / f"corpus-{times}x.txt"
-        write_lines(path, tokens * times, 10_000)
+        write_lines(path, tokens * times, LINE_TOKENS)
         r = train_child(path, args, tmp / f"cache-{times}x")
         path.unlink()
         wps = r["words"] / r["train"]

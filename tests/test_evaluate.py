@@ -383,7 +383,7 @@ def test_evaluate_command_user_file_and_errors(vectors_file, tmp_path, capsys):
 
 
 def test_train_eval_keeps_scores_per_epoch_across_a_resume(planted_file, tmp_path):
-    from test_train import FAST, StopAfterEpoch
+    from test_trainer import FAST, StopAfterEpoch
     from w2v.trainer import TrainingInterrupted
 
     pairs = tmp_path / "topics.txt"

@@ -33,7 +33,7 @@ import numpy as np
 from . import sources
 from .atomic import publish_dir
 from .config import MAX_SENTENCE_LENGTH
-from .errors import W2VError
+from .errors import W2VError, first_line
 from .sources import Source
 from .tokenize import Tokenizer
 
@@ -374,7 +374,7 @@ def load_scanned(path: str | os.PathLike[str]) -> ScannedCorpus:
             raise ValueError("offsets.npy does not span the corpus")
         ids = np.memmap(path / "ids.int32", dtype="<i4", mode="r", shape=(n_tokens,))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise W2VError(f"{path}: not a valid scanned corpus ({sources.first_line(e)})") from e
+        raise W2VError(f"{path}: not a valid scanned corpus ({first_line(e)})") from e
     return ScannedCorpus(words=words, counts=counts, ids=ids, offsets=offsets, path=path)
 
 

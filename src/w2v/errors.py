@@ -7,6 +7,12 @@ exception escaping the library is a bug and keeps its traceback.
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class W2VError(Exception):
     """A problem with the user's input: a file, an option, a word."""
 
