@@ -67,8 +67,8 @@ METHOD_NAMES = {"add": "3CosAdd", "mul": "3CosMul"}
 _SCORE_CELLS = 1 << 21  # questions x candidates scored at once: 8 MiB, fits in cache
 
 
-class KeyedVectors(Protocol):
-    """What scoring reads of vectors (w2v's KeyedVectors, or anything shaped like them)."""
+class Vectors(Protocol):
+    """What scoring reads of vectors: w2v's KeyedVectors, or anything shaped like them."""
 
     index_to_key: list[str]
     vectors: np.ndarray
@@ -159,7 +159,7 @@ class AnalogyResult:
 Result = SimilarityResult | AnalogyResult
 
 
-def _known_words(kv: KeyedVectors, limit: int | None, case_insensitive: bool) -> dict[str, int]:
+def _known_words(kv: Vectors, limit: int | None, case_insensitive: bool) -> dict[str, int]:
     """Word -> row among the first ``limit`` rows; folded to upper case, the most
     frequent spelling wins (gensim's rule)."""
     end = min(limit, len(kv)) if limit else len(kv)
@@ -173,7 +173,7 @@ def _known_words(kv: KeyedVectors, limit: int | None, case_insensitive: bool) ->
 
 
 def evaluate_word_pairs(
-    kv: KeyedVectors,
+    kv: Vectors,
     pairs: WordPairs | str | os.PathLike[str],
     *,
     restrict_vocab: int | None = None,
@@ -229,7 +229,7 @@ class _Asked:
     totals: list[int]  # questions per section, covered or not
 
 
-def _ask(kv: KeyedVectors, analogies: Analogies, end: int, case_insensitive: bool) -> _Asked:
+def _ask(kv: Vectors, analogies: Analogies, end: int, case_insensitive: bool) -> _Asked:
     known = _known_words(kv, end, case_insensitive)
     fold = str.upper if case_insensitive else (lambda w: w)
     abc: list[tuple[int, int, int]] = []
@@ -267,12 +267,12 @@ def _as_analogies(analogies: Analogies | str | os.PathLike[str]) -> Analogies:
     return loaded
 
 
-def _search_end(kv: KeyedVectors, restrict_vocab: int | None) -> int:
+def _search_end(kv: Vectors, restrict_vocab: int | None) -> int:
     return min(restrict_vocab, len(kv)) if restrict_vocab else len(kv)
 
 
 def evaluate_analogies(
-    kv: KeyedVectors,
+    kv: Vectors,
     analogies: Analogies | str | os.PathLike[str],
     *,
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
@@ -324,7 +324,7 @@ def evaluate_analogies(
 
 
 def analogy_hits(
-    kv: KeyedVectors,
+    kv: Vectors,
     analogies: Analogies | str | os.PathLike[str],
     *,
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
@@ -361,7 +361,7 @@ def _combine(name: str, parts: Iterable[SectionScore]) -> SectionScore:
 
 
 def _answer(
-    kv: KeyedVectors,
+    kv: Vectors,
     end: int,
     abc: np.ndarray,
     answers: list[list[int]],
@@ -410,7 +410,7 @@ def _answer(
 
 
 def evaluate(
-    kv: KeyedVectors,
+    kv: Vectors,
     benchmarks: Sequence[str | os.PathLike[str] | WordPairs | Analogies] | None = None,
     *,
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
