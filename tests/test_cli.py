@@ -402,3 +402,47 @@ def test_a_broken_torchrun_environment_is_one_line(planted_file, tmp_path, capsy
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "5")
     assert_user_error(capsys, "train", str(planted_file), match="makes no sense")
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--alpha", "2"], "training diverged in epoch 1 (loss is nan)"),
+        (["--alpha", "1e9"], "try a smaller --alpha"),
+        (["--alpha", "inf"], "training diverged"),
+        (["--negative", "1000"], "training diverged"),
+        (["--seed", "-5"], "--seed must be >= 0"),
+        (["--alpha", "nan"], "--alpha must be > 0"),
+        (["--alpha", "1e-30"], "--min-alpha must not exceed --alpha"),
+    ],
+)
+def test_hostile_values_are_one_line(planted_file, tmp_path, capsys, flags, match):
+    out = str(tmp_path / "r")
+    argv = ["train", str(planted_file), "-o", out, "--min-count", "1", "--epochs", "1", "-q"]
+    assert_user_error(capsys, *argv, *flags, match=match)
+
+
+def test_hostile_values_that_are_only_odd_still_train(planted_file, tmp_path, capsys):
+    odd = (["--window", "1000"], ["--ns-exponent", "1000"], ["--ns-exponent", "-50"])
+    for flags in (*odd, ["--alpha", "0.5"]):
+        out = str(tmp_path / "r")
+        argv = ["train", str(planted_file), "-o", out, "--overwrite", *FAST, *flags]
+        code, _, err = run_cli(capsys, *argv)
+        assert "Traceback" not in err
+        if flags in odd:
+            assert code == 0, (flags, err)
+        else:  # a large rate trains or diverges, depending on the corpus: never a traceback
+            assert code == 0 or (code == 2 and "training diverged" in err), err
+
+
+def test_a_run_that_cannot_start_leaves_nothing_in_its_way(planted_file, tmp_path, capsys):
+    out = tmp_path / "r"
+    argv = ["train", str(planted_file), "-o", str(out), *FAST]
+    assert_user_error(capsys, *argv, "--device", "cuda", match="--device cuda")
+    assert not out.exists()  # refused before the run directory was made
+    # one that fails after its config is written (a bad benchmark name, read before training)
+    assert_user_error(capsys, *argv, "--eval", "--eval-benchmarks", "nope", match="nope")
+    assert (out / "config.json").exists() and not (out / "checkpoint.pt").exists()
+    code, _, err = run_cli(capsys, *argv)  # the retry needs no --overwrite
+    assert code == 0, err
+    assert_user_error(capsys, *argv, match="already holds a run")  # a trained one does block

@@ -166,6 +166,7 @@ class TrainConfig:
             (self.min_count >= 1, "--min-count must be >= 1"),
             (self.max_vocab is None or self.max_vocab >= 1, "--max-vocab must be >= 1"),
             (self.epochs >= 1, "--epochs must be >= 1"),
+            (self.seed >= 0, "--seed must be >= 0"),
             (self.batch_size >= 1, "--batch-size must be >= 1"),
             (self.max_sentence_length >= 1, "--max-sentence-length must be >= 1"),
             (self.alpha is None or self.alpha > 0, "--alpha must be > 0"),

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import rundir
+from . import engines, rundir
 from .atomic import write_json
 from .config import TrainConfig, build_config
 from .corpus import CorpusStats, ScannedCorpus, scan_corpus, scan_sentences
@@ -247,6 +247,9 @@ def train(
     process group must be started (distributed.start).
     """
     cfg = config.validate() if config is not None else build_config(preset, **options)
+    # Where and with which engine, before anything is written: a run that cannot train
+    # leaves no directory behind.
+    engines.choose(cfg, engines.resolve_device(cfg.device, world))
     run_dir = None
     if output is not None:
         if world is None or world.is_main:

@@ -80,7 +80,11 @@ class RunDir:
         raise W2VError(f"{self.path}: no vectors.bin or vectors.txt in this run directory")
 
     def holds_a_run(self) -> bool:
-        return self.config.exists()
+        """Whether there is a run here to lose: one that trained (a checkpoint) or finished
+        (vectors). A run that failed before its first step left only its config and vocab,
+        and does not block its own retry."""
+        trained = [self.checkpoint, self.vectors(binary=False), self.vectors(binary=True)]
+        return self.config.exists() and any(path.exists() for path in trained)
 
 
 def default_run_dir() -> Path:
@@ -93,18 +97,22 @@ def default_run_dir() -> Path:
 
 
 def prepare(output: str | os.PathLike[str], overwrite: bool) -> Path:
-    """The directory ``output`` made ready for a new run; a run already there is refused,
-    or with ``overwrite`` its files are removed first."""
+    """The directory ``output`` made ready for a new run: a run already there is refused (or
+    with ``overwrite`` its files are removed first); what a run that never trained left is
+    removed."""
     run_dir = Path(output)
     if run_dir.exists() and not run_dir.is_dir():
         raise W2VError(f"{run_dir}: exists and is not a directory")
-    if RunDir(run_dir).holds_a_run():
-        if not overwrite:
+    files = RunDir(run_dir)
+    if files.config.exists():
+        # a w2v run that never trained is cleared; anything else only with --overwrite
+        untrained = _is_a_run_config(run_dir) and not files.holds_a_run()
+        if not untrained and not overwrite:
             raise W2VError(
                 f"{run_dir}: already holds a run; continue it with --resume {run_dir}, "
                 "or pass --overwrite to replace it"
             )
-        for path in RunDir(run_dir).files():  # nothing old may pass for the new run's
+        for path in files.files():  # nothing old may pass for the new run's
             path.unlink(missing_ok=True)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -114,6 +122,14 @@ def prepare(output: str | os.PathLike[str], overwrite: bool) -> Path:
 
 
 # -- config.json --------------------------------------------------------------------------
+
+
+def _is_a_run_config(run_dir: Path) -> bool:
+    try:
+        read_config(run_dir)
+    except W2VError:
+        return False
+    return True
 
 
 def write_config(run_dir: Path, payload: dict[str, Any]) -> None:

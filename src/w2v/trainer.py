@@ -60,6 +60,14 @@ def available_cores(world: World | None = None) -> int:
     return max(1, (cores or 1) // (world.local_size if world else 1))
 
 
+def diverged(epoch: int, loss: float) -> str:
+    """The message of a run whose loss stopped being a number."""
+    return (
+        f"training diverged in epoch {epoch} (loss is {loss}); "
+        "try a smaller --alpha or --batch-size"
+    )
+
+
 def _seed_of(*parts: int) -> int:
     """A 63-bit seed mixed from integers (numpy's SeedSequence, so nearby inputs differ)."""
     return int(np.random.SeedSequence(list(parts)).generate_state(2, np.uint64)[0] >> 1)
@@ -293,10 +301,7 @@ class Trainer:
                 seconds,
             )
             if self._epoch_examples and not math.isfinite(mean_loss):
-                raise W2VError(
-                    f"training diverged in epoch {pos.epoch} (loss is {mean_loss});"
-                    " try a smaller --alpha or --batch-size"
-                )
+                raise W2VError(diverged(pos.epoch, mean_loss))
             if cfg.checkpoint_every and (
                 pos.epoch % cfg.checkpoint_every == 0 or pos.epoch == cfg.epochs
             ):
@@ -359,10 +364,14 @@ class Trainer:
             cb.on_batch_end(self, words)
 
     def _log_point(self) -> None:
-        """A point of the loss history: the mean loss since the last one."""
+        """A point of the loss history: the mean loss since the last one. A loss that is
+        not a number stops training at once: the run diverged."""
         if self._point_examples:
+            loss = float(self._point_loss) / self._point_examples
+            if not math.isfinite(loss):
+                raise W2VError(diverged(self.position.epoch + 1, loss))
             self.history.step_words.append(self.position.words_done)
-            self.history.step_loss.append(float(self._point_loss) / self._point_examples)
+            self.history.step_loss.append(loss)
         self._point_loss = 0.0
         self._point_examples = self._point_words = 0
 

@@ -80,8 +80,12 @@ class Vocab:
         return np.minimum(keep, 1.0).astype(np.float32)
 
     def noise_distribution(self, exponent: float) -> np.ndarray:
-        """P(negative = w) proportional to count(w) ** exponent (0 gives uniform)."""
-        weights = self.counts.astype(np.float64) ** exponent
+        """P(negative = w) proportional to count(w) ** exponent (0 gives uniform).
+
+        Computed in log space, so that a large exponent cannot overflow the weights.
+        """
+        log_weights = exponent * np.log(self.counts.astype(np.float64))
+        weights = np.exp(log_weights - log_weights.max())
         return weights / weights.sum()
 
     def save(self, path: str | Path) -> None:

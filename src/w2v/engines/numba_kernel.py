@@ -45,6 +45,8 @@ LCG_MULTIPLIER = np.uint64(25214903917)
 LCG_INCREMENT = np.uint64(11)
 MAX_LOGIT = 30.0  # sigmoid and log-sigmoid are clamped here; exp never overflows
 LOSS_EVERY = 16  # the reported loss is the mean over every 16th window
+# The kernels use numpy's error model: a run that diverges computes NaNs (which the trainer
+# reports as divergence) instead of raising ZeroDivisionError from a thread.
 
 
 def available() -> bool:
@@ -187,7 +189,7 @@ def _add_rows(table, rows, n_rows, grads, same_grad):
             row[d] += grad[d]
 
 
-@njit(fastmath=True, nogil=True, cache=True)
+@njit(fastmath=True, nogil=True, cache=True, error_model="numpy")
 def window_update(
     w_in, w_out, contexts, n_contexts, targets, n_targets, lr, cbow, grad_in, grad_out,
     with_loss=True,
@@ -242,7 +244,7 @@ def window_update(
     return loss, examples if with_loss else 0
 
 
-@njit(fastmath=True, nogil=True, cache=True)
+@njit(fastmath=True, nogil=True, cache=True, error_model="numpy")
 def train_chunk(
     w_in,
     w_out,
