@@ -446,3 +446,34 @@ def test_a_run_that_cannot_start_leaves_nothing_in_its_way(planted_file, tmp_pat
     code, _, err = run_cli(capsys, *argv)  # the retry needs no --overwrite
     assert code == 0, err
     assert_user_error(capsys, *argv, match="already holds a run")  # a trained one does block
+
+
+def test_version_bare_command_and_a_misspelt_flag(capsys):
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and out.strip() == "w2v 0.1.0"
+    code, out, _ = run_cli(capsys)
+    assert code == 0 and "train" in out and "similarity" in out  # the help, not an error
+    line = assert_user_error(capsys, "train", "--dimm", "5", match="unrecognized arguments")
+    assert line.endswith("did you mean --dim? (see w2v --help)")
+    assert "did you mean --metric?" in assert_user_error(
+        capsys, "neighbors", "r", "w", "--metrc", "cosine", match="--metrc"
+    )
+
+
+def test_train_help_is_grouped_and_says_each_default_once(capsys):
+    code, out, _ = run_cli(capsys, "train", "--help")
+    assert code == 0
+    for group in ("corpus", "model", "training", "machine and distributed", "output"):
+        assert f"{group} options:" in out
+    text = " ".join(out.split())  # argparse wraps lines
+    assert "(default: None)" not in text
+    assert "(default: 100)" in text and "(default: on)" in text  # --dim, --shrink-windows
+    assert "(default 0.025 for sg, 0.05 for cbow)" in text
+    for chunk in text.split("--")[1:]:  # no flag's help names its default twice
+        assert chunk.count("(default") <= 1, chunk
+
+
+def test_one_epoch_is_singular(planted_file, tmp_path, capsys):
+    argv = ["train", str(planted_file), "-o", str(tmp_path / "r"), "--dim", "8", "--epochs", "1"]
+    code, out, _ = run_cli(capsys, *argv, "--min-count", "1")
+    assert code == 0 and ", 1 epoch on cpu" in out

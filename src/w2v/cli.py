@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .benchmarks import DEFAULT_RESTRICT_VOCAB
 from .cli_args import (
     EXIT_INTERRUPTED,
@@ -189,8 +190,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def build_parser() -> Parser:
     parser = Parser(prog="w2v", description="word2vec in PyTorch: train, query, evaluate.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument("--version", action="version", version=f"w2v {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    sub.required = True
 
     p = sub.add_parser(
         "train",
@@ -350,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed on one line
         return stop.code if isinstance(stop.code, int) else EXIT_USER_ERROR
+    if args.command is None:  # bare `w2v`: what it can do
+        parser.print_help()
+        return 0
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

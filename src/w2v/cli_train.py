@@ -68,7 +68,8 @@ class Report(Callback):
         say(
             self.args,
             f"training {cfg.model} ({cfg.loss}, {cfg.optimizer}), dim {cfg.dim}, "
-            f"window {cfg.window}, {cfg.epochs} epochs on {trainer.device} "
+            f"window {cfg.window}, {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''} on "
+            f"{trainer.device} "
             f"({trainer.engine_name} engine)",
         )
 

@@ -25,6 +25,18 @@ from .errors import W2VError
 MAX_SENTENCE_LENGTH = 10_000
 
 
+# The option groups of `w2v train --help`, in TrainConfig's order: a group holds the fields
+# from its first one up to the next group's first.
+FLAG_GROUPS = (
+    ("corpus", "text_column"),
+    ("model", "model"),
+    ("training", "optimizer"),
+    ("machine and distributed", "device"),
+    ("evaluation", "eval"),
+    ("output", "format"),
+)
+
+
 def _knob(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
     return field(default=default, metadata={"help": help, "choices": choices})
 
@@ -41,7 +53,7 @@ class TrainConfig:
     keep_punctuation: bool = _knob(False, "do not strip punctuation characters")
     max_sentence_length: int = _knob(
         MAX_SENTENCE_LENGTH,
-        f"cut longer lines into sentences of this many tokens (word2vec: {MAX_SENTENCE_LENGTH:,})",
+        "cut longer lines into sentences of this many tokens, as word2vec does",
     )
     min_count: int = _knob(5, "ignore words seen fewer times than this")
     max_vocab: int | None = _knob(None, "keep at most this many of the most frequent words")
@@ -231,6 +243,13 @@ def _has_type(value: Any, hint: Any) -> bool:
         if option is str and isinstance(value, str):
             return True
     return False
+
+
+def flag_group(name: str) -> str:
+    """The FLAG_GROUPS title of a TrainConfig field."""
+    order = [f.name for f in dataclasses.fields(TrainConfig)]
+    starts = [(order.index(first), title) for title, first in FLAG_GROUPS]
+    return [title for start, title in starts if start <= order.index(name)][-1]
 
 
 def field_names() -> set[str]:
