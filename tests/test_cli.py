@@ -477,3 +477,41 @@ def test_one_epoch_is_singular(planted_file, tmp_path, capsys):
     argv = ["train", str(planted_file), "-o", str(tmp_path / "r"), "--dim", "8", "--epochs", "1"]
     code, out, _ = run_cli(capsys, *argv, "--min-count", "1")
     assert code == 0 and ", 1 epoch on cpu" in out
+
+
+def test_a_query_is_spelled_as_the_runs_corpus_was(trained, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "neighbors", str(trained), "T0W1", "-k", "3")
+    assert code == 0 and "3 nearest to 'T0W1'" in out  # the run lowercased its corpus
+    _, exact, _ = run_cli(capsys, "neighbors", str(trained), "t0w1", "-k", "3")
+    assert out.splitlines()[1:] == exact.splitlines()[1:]
+    code, out, _ = run_cli(capsys, "similarity", str(trained), "T0w1", "t0W2")
+    assert code == 0 and "cosine similarity" in out
+    # a bare vectors file knows no tokenizer: its words are matched exactly
+    assert_user_error(
+        capsys, "neighbors", str(trained / "vectors.txt"), "T0W1", match="'T0W1' is not"
+    )
+
+
+def test_neighbors_of_several_words_and_of_stdin(trained, capsys, monkeypatch):
+    code, out, err = run_cli(capsys, "neighbors", str(trained), "t0w1", "nope", "t1w2", "-k", "2")
+    assert code == 2  # one word was unknown: said on stderr, the others answered
+    assert "'nope' is not in the vocabulary" in err and len(err.strip().splitlines()) == 1
+    assert out.count("2 nearest to") == 2 and "'t1w2'" in out
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("t0w1\n\nt2w3\n"))
+    code, out, _ = run_cli(capsys, "neighbors", str(trained), "-", "-k", "2")
+    assert code == 0 and out.count("2 nearest to") == 2 and "'t2w3'" in out
+
+
+def test_suggestions_rank_by_edits_then_frequency():
+    import numpy as np
+
+    from w2v.errors import UnknownWordError
+    from w2v.vectors import KeyedVectors
+
+    words = ["the", "go", "ago", "do", "dog", "dig", "log", "fog", "jog"]  # by frequency
+    kv = KeyedVectors(words, np.ones((len(words), 2), dtype=np.float32))
+    for typo, first in (("dgo", "dog"), ("Dog", "dog"), ("lgo", "log"), ("teh", "the")):
+        try:
+            kv[typo]
+        except UnknownWordError as unknown:
+            assert unknown.suggestions[0] == first, (typo, unknown.suggestions)

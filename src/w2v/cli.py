@@ -60,30 +60,79 @@ def load_vectors_arg(path: str) -> Any:
     return load_vectors(path)
 
 
+class Query:
+    """Vectors to ask, and the words asked spelled as the run's corpus was: a run directory
+    knows its tokenizer, so ``Dog`` finds ``dog`` in a lowercased run."""
+
+    def __init__(self, path: str) -> None:
+        self.kv = load_vectors_arg(path)
+        self.normalize = run_normalizer(Path(path))
+
+    def word(self, word: str) -> str:
+        if word in self.kv or self.normalize is None:
+            return word
+        tokens = self.normalize(word).split()
+        return tokens[0] if len(tokens) == 1 and tokens[0] in self.kv else word
+
+
+def run_normalizer(path: Path) -> Any:
+    """The normalize() of the tokenizer that made a run (None for a vectors file)."""
+    from .rundir import read_config
+    from .tokenize import Tokenizer
+
+    if not (path.is_dir() and RunDir(path).config.is_file()):
+        return None
+    try:
+        cfg = read_config(path)["config"]
+        tokenizer = Tokenizer(
+            lowercase=not cfg.get("keep_case", False),
+            strip_punctuation=not cfg.get("keep_punctuation", False),
+        )
+    except (W2VError, KeyError, TypeError):
+        return None  # an odd config.json does not stop a query on exact words
+    return tokenizer.normalize
+
+
 def cmd_similarity(args: argparse.Namespace) -> int:
     import numpy as np
 
-    kv = load_vectors_arg(args.vectors)
-    a, b = kv[args.word_a], kv[args.word_b]
-    print(f"cosine similarity:  {kv.similarity(args.word_a, args.word_b):.4f}")
+    query = Query(args.vectors)
+    kv, word_a, word_b = query.kv, query.word(args.word_a), query.word(args.word_b)
+    a, b = kv[word_a], kv[word_b]
+    print(f"cosine similarity:  {kv.similarity(word_a, word_b):.4f}")
     print(f"euclidean distance: {float(np.linalg.norm(a - b)):.4f}")
     return 0
 
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
-    kv = load_vectors_arg(args.vectors)
-    results = kv.most_similar(args.word, topn=args.k, metric=args.metric)
-    print(f"{args.k} nearest to {args.word!r} ({args.metric}):")
-    for word, score in results:
-        print(f"  {score:8.4f}  {word}")
-    if not results:
-        print("  (no other words)")
-    return 0
+    query = Query(args.vectors)
+    words = args.word
+    if words == ["-"]:  # one word a line, the vectors loaded once
+        words = [line.strip() for line in sys.stdin if line.strip()]
+    failed = False
+    for n, asked in enumerate(words):
+        try:
+            results = query.kv.most_similar(query.word(asked), topn=args.k, metric=args.metric)
+        except W2VError as exc:
+            if len(words) == 1:
+                raise
+            print(f"w2v: error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        if n:
+            print()
+        print(f"{args.k} nearest to {asked!r} ({args.metric}):")
+        for word, score in results:
+            print(f"  {score:8.4f}  {word}")
+        if not results:
+            print("  (no other words)")
+    return EXIT_USER_ERROR if failed else 0
 
 
 def cmd_analogy(args: argparse.Namespace) -> int:
-    kv = load_vectors_arg(args.vectors)
-    results = kv.analogy(args.a, args.b, args.c, topn=args.k, method=args.method)
+    query = Query(args.vectors)
+    a, b, c = (query.word(w) for w in (args.a, args.b, args.c))
+    results = query.kv.analogy(a, b, c, topn=args.k, method=args.method)
     print(f"{args.a} : {args.b} :: {args.c} : ?")
     for word, score in results:
         print(f"  {score:8.4f}  {word}")
@@ -248,7 +297,7 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("neighbors", aliases=["neighbours"], help="the K nearest words")
     p.add_argument("vectors", help=vectors_help)
-    p.add_argument("word")
+    p.add_argument("word", nargs="+", help="one or more words; '-': one a line from stdin")
     p.add_argument("-k", type=int, default=10, help="how many (default: 10)")
     p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
     p.set_defaults(func=cmd_neighbors)
