@@ -8,10 +8,7 @@ This module knows words and vectors, not training.
 
 from __future__ import annotations
 
-import difflib
-import heapq
 import os
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from . import formats
 from .errors import UnknownWordError, W2VError
 from .evaluate import COSMUL_EPSILON, AnalogyHits, analogy_hits, evaluate_word_pairs
 from .rundir import RunDir, read_vocab
+from .spelling import Speller
 
 __all__ = ["KeyedVectors", "load_vectors"]
 
@@ -29,9 +27,6 @@ PathLike = str | os.PathLike[str]
 # What most_similar accepts per item: a word, a vector, or either with a weight.
 Query = str | np.ndarray | tuple[str | np.ndarray, float]
 
-_SPELL_WIDTH = 16
-_SUGGEST_CUTOFF = 0.6  # difflib.get_close_matches' default
-_SUGGEST_EDITS = 2  # a suggestion within this many edits beats any by difflib's ratio
 GENSIM_RESTRICT_VOCAB = 300_000  # gensim's default for its evaluate_* methods
 
 
@@ -68,7 +63,7 @@ class KeyedVectors:
         self.counts: np.ndarray | None = counts
         self._normed: np.ndarray | None = None
         self._sq_norms: np.ndarray | None = None
-        self._spelling: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # see _suggest
+        self._speller: Speller | None = None  # made on the first unknown word
 
     # ------------------------------------------------------------------ lookup
 
@@ -93,7 +88,9 @@ class KeyedVectors:
             raise TypeError(f"words are str, got {type(word).__name__}")
         index = self.key_to_index.get(word)
         if index is None:
-            raise UnknownWordError(word, self._suggest(word))
+            if self._speller is None:
+                self._speller = Speller(self.index_to_key)
+            raise UnknownWordError(word, self._speller.suggest(word))
         return index
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
@@ -406,98 +403,6 @@ class KeyedVectors:
             if candidates[j] not in exclude
         ]
         return result[:topn]
-
-    def _suggest(self, word: str, n: int = 3) -> list[str]:
-        """Up to ``n`` known words spelled like ``word``, best first.
-
-        First the words within two edits (insert, delete, substitute, swap two neighbours;
-        case ignored), nearest first; among equals those of the same length, then those with
-        the same first letter, then the more frequent: a typo's word is usually one edit
-        away. Failing those, the words difflib's ratio finds alike.
-
-        Both are too slow for a million words, so the vocabulary is first cut down with
-        vectorised tests (length within 2, the same first or last character in either case,
-        enough characters shared with multiplicity); ratios are then computed in order of
-        an upper bound on them (difflib's quick_ratio), stopping once no remaining word can
-        make the top n.
-        """
-        if not word or not self.index_to_key:
-            return []
-        keys = self.index_to_key
-        if self._spelling is None:
-            lengths = np.fromiter(map(len, keys), dtype=np.int32, count=len(keys))
-            # Fixed-width code points; longer words are cut, so their bound is unknown.
-            chars = np.array(keys, dtype=f"<U{_SPELL_WIDTH}").view(np.uint32)
-            chars = chars.reshape(len(keys), _SPELL_WIDTH)
-            last_column = np.clip(lengths, 1, _SPELL_WIDTH) - 1
-            lasts = chars[np.arange(len(keys)), last_column]
-            self._spelling = (lengths, chars, lasts)
-        lengths, chars, lasts = self._spelling
-
-        def variants(ch: str) -> list[int]:
-            return [ord(c) for c in {ch, ch.lower(), ch.upper()} if len(c) == 1]
-
-        size = len(word)
-        long = lengths > _SPELL_WIDTH
-        mask = np.abs(lengths - size) <= _SUGGEST_EDITS
-        mask &= np.isin(chars[:, 0], variants(word[0])) | np.isin(lasts, variants(word[-1])) | long
-        index = np.flatnonzero(mask)
-        rows = chars[index]
-        shared = np.zeros(len(index), dtype=np.int64)
-        for ch, times in Counter(word).items():
-            same = np.isin(rows, variants(ch))
-            shared += np.minimum(same.sum(axis=1), times)
-
-        # Two edits change at most two characters of the longer word.
-        near = index[(np.maximum(lengths[index], size) - shared <= _SUGGEST_EDITS) | long[index]]
-        folded = word.casefold()
-        nearest = []
-        for i in near.tolist():
-            other = keys[i].casefold()
-            edits = _edit_distance(folded, other)
-            if edits <= _SUGGEST_EDITS:
-                # among equals: the same length, then the same first letter (a typo rarely
-                # hits either), then the more frequent word
-                same = (len(other) != size, other[:1] != folded[:1])
-                nearest.append((edits, *same, i))
-        if nearest:
-            return [keys[entry[-1]] for entry in sorted(nearest)[:n]]
-
-        bound = np.where(long[index], 1.0, 2.0 * shared / (lengths[index] + size))
-        keep = np.flatnonzero(bound >= _SUGGEST_CUTOFF)
-        keep = keep[np.argsort(-bound[keep], kind="stable")]
-        matcher = difflib.SequenceMatcher()
-        matcher.set_seq2(word)
-        best: list[tuple[float, int]] = []  # min-heap of the n best (ratio, -row)
-        for j in keep.tolist():
-            if len(best) == n and best[0][0] > bound[j]:
-                break
-            row = int(index[j])
-            matcher.set_seq1(keys[row])
-            score = matcher.ratio()
-            if score < _SUGGEST_CUTOFF:
-                continue
-            if len(best) < n:
-                heapq.heappush(best, (score, -row))
-            elif (score, -row) > best[0]:
-                heapq.heapreplace(best, (score, -row))
-        return [keys[-row] for _, row in sorted(best, reverse=True)]
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Edits from ``a`` to ``b``: inserts, deletes, substitutions and swaps of two
-    neighbouring characters (the optimal string alignment distance)."""
-    before: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], before[j - 2] + 1)
-        before, previous = previous, current
-    return previous[len(b)]
 
 
 def load_vectors(path: PathLike) -> KeyedVectors:
