@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import W2VError
+from .errors import W2VError, first_line
 
 FORMAT = "w2v-checkpoint"
 VERSION = 2
@@ -56,8 +56,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             arrays = {name: npz[name] for name in npz.files}
         meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise W2VError(f"{path}: not a readable w2v checkpoint ({reason[:120]})") from None
+        raise W2VError(f"{path}: not a readable w2v checkpoint ({first_line(exc)[:120]})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise W2VError(f"{path}: not a w2v checkpoint")
     if meta.get("version") != VERSION:
@@ -109,8 +108,7 @@ def _read_format_1(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a damaged or foreign file
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise W2VError(f"{path}: not a readable w2v checkpoint ({reason[:120]})") from None
+        raise W2VError(f"{path}: not a readable w2v checkpoint ({first_line(exc)[:120]})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise W2VError(f"{path}: not a w2v checkpoint")
     if state.get("version") != 1:

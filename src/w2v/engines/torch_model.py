@@ -100,13 +100,10 @@ class TorchTables(Tables):
         init: str = "word2vec",
         generator: torch.Generator | None = None,
     ) -> TorchTables:
-        """New tables drawn from a torch generator (word2vec's start, or N(0, 1))."""
-        table = torch.empty(vocab_size, dim)
-        if init == "word2vec":
-            table.uniform_(-0.5 / dim, 0.5 / dim, generator=generator)
-        else:
-            table.normal_(generator=generator)
-        return cls(table, table if tied else torch.zeros_like(table))
+        """New tables seeded from a torch generator, by Tables.new's rule (word2vec's start,
+        or N(0, 1))."""
+        seed = 1 if generator is None else int(torch.randint(1 << 62, (1,), generator=generator))
+        return cls.on(Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed), "cpu")
 
     def to_host(self, table: torch.Tensor) -> np.ndarray:
         return table.detach().to("cpu", torch.float32).numpy().copy()
