@@ -14,6 +14,7 @@ import torch
 
 from w2v.cli import main
 from w2v.trainer import read_checkpoint
+from w2v.vectors import load_vectors
 
 from helpers import planted_sentences
 
@@ -264,7 +265,7 @@ def interrupt_after_an_epoch(*argv: str) -> tuple[int, str]:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "resume with: w2v train --resume" in err
+    assert "the run so far is saved" in err and "resume with: w2v train --resume" in err
     assert "Traceback" not in err
     return int(line.split("/")[0].split()[1]), err
 
@@ -278,9 +279,13 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
         "train", str(corpus), "-o", str(run), "--dim", "16", "--min-count", "1", "--epochs", "1000"
     )
     assert first >= 1
-    assert not (run / "vectors.txt").exists()
     state = read_checkpoint(run / "checkpoint.pt")
     assert state["position"]["words_done"] > 0
+    # the run so far is there to query and plot, as of the checkpoint
+    history = json.loads((run / "history.json").read_text())
+    assert history == json.loads(json.dumps(state["history"]))
+    assert (load_vectors(run).vectors == state["input"]).all()
+    assert main(["neighbors", str(run), "t0w1", "-k", "3"]) == 0
 
     second, _ = interrupt_after_an_epoch("train", "--resume", str(run))
     assert second > first  # it went on from the checkpoint, not from the start
@@ -515,3 +520,31 @@ def test_suggestions_rank_by_edits_then_frequency():
             kv[typo]
         except UnknownWordError as unknown:
             assert unknown.suggestions[0] == first, (typo, unknown.suggestions)
+
+
+def test_a_slow_kernel_compile_is_announced_and_a_cached_one_is_silent(
+    planted_file, tmp_path, capsys, monkeypatch
+):
+    import time
+
+    from w2v import cli_train
+    from w2v.trainer import Trainer
+
+    real_compile = Trainer.compile
+
+    def slow_compile(self):
+        time.sleep(0.3)
+        real_compile(self)
+
+    monkeypatch.setattr(Trainer, "compile", slow_compile)
+    monkeypatch.setattr(cli_train, "COMPILE_NOTICE_AFTER_S", 0.1)
+    code, out, err = run_cli(capsys, "train", str(planted_file), "-o", str(tmp_path / "a"),
+                             *FAST[:-1])  # fmt: skip
+    assert code == 0, err
+    assert "compiling the numba engine's kernel (once after an install, then cached) ..." in out
+    assert "compiled in " in out
+    monkeypatch.setattr(cli_train, "COMPILE_NOTICE_AFTER_S", 5.0)
+    code, out, err = run_cli(capsys, "train", str(planted_file), "-o", str(tmp_path / "b"),
+                             *FAST[:-1])  # fmt: skip
+    assert code == 0, err
+    assert "engine's kernel" not in out and "compiled in" not in out

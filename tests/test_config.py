@@ -12,7 +12,7 @@ from w2v.cli import build_parser
 from w2v.cli_args import config_from_args
 from w2v.config import MAX_SENTENCE_LENGTH, PRESETS, TrainConfig, build_config, read_config_file
 from w2v.engines import ENGINES
-from w2v.errors import W2VError
+from w2v.errors import W2VError, flag_names
 
 
 def train_parser() -> argparse.ArgumentParser:
@@ -49,26 +49,68 @@ def test_the_seed_preset_is_the_original_project_and_flags_override_it():
         build_config("nope")
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"dim": 0}, "--dim must be > 0"),
-        ({"window": 0}, "--window must be >= 1"),
-        ({"sample": 1.0}, r"--sample must be in \[0, 1\)"),
-        ({"min_count": 0}, "--min-count must be >= 1"),
-        ({"negative": 0}, "--negative must be >= 1 for negative sampling"),
-        ({"alpha": 0.001, "min_alpha": 0.01}, "--min-alpha must not exceed --alpha"),
-        ({"model": "glove"}, "--model must be one of sg, cbow, not 'glove'"),
-        ({"dim": "ten"}, "--dim: 'ten' is not a valid value"),
-        ({"dim": True}, "--dim: True is not a valid value"),  # a bool is not a number here
-        ({"sync_words": 0}, "--sync-words must be >= 1"),
-        ({"engine": "numba", "loss": "bce"}, "--engine numba trains with --loss ns"),
-        ({"engine": "numba", "device": "mps"}, "--engine numba trains on the CPU, not --device"),
-    ],
-)
-def test_a_bad_value_is_refused_by_name(options, message):
-    with pytest.raises(W2VError, match=message):
+BAD_VALUES = [
+    ({"dim": 0}, "dim must be > 0", "--dim must be > 0"),
+    ({"window": 0}, "window must be >= 1", "--window must be >= 1"),
+    ({"sample": 1.0}, r"sample must be in \[0, 1\)", r"--sample must be in \[0, 1\)"),
+    ({"min_count": 0}, "min_count must be >= 1", "--min-count must be >= 1"),
+    (
+        {"negative": 0},
+        r"negative must be >= 1 for negative sampling \(loss='ns'\)",
+        r"--negative must be >= 1 for negative sampling \(--loss ns\)",
+    ),
+    (
+        {"alpha": 0.001, "min_alpha": 0.01},
+        "min_alpha must not exceed alpha",
+        "--min-alpha must not exceed --alpha",
+    ),
+    ({"model": "glove"}, "model must be one of sg, cbow, not 'glove'", "--model must be one of"),
+    ({"dim": "ten"}, "dim: 'ten' is not a valid value", "--dim: 'ten' is not a valid value"),
+    ({"dim": True}, "dim: True is not a valid value", "--dim: True"),  # a bool is no number
+    ({"sync_words": 0}, "sync_words must be >= 1", "--sync-words must be >= 1"),
+    ({"limit": 0}, "limit must be >= 1", "--limit must be >= 1"),
+    ({"limit_sentences": -1}, "limit_sentences must be >= 1", "--limit-sentences must be >= 1"),
+    ({"delimiter": "ab"}, "delimiter must be one character", "--delimiter must be one"),
+    ({"tokenizer": "nltk"}, "tokenizer must be one of words, seed", "--tokenizer must be one"),
+    ({"header": "maybe"}, "header must be one of auto, yes, no", "--header must be one of"),
+    (
+        {"engine": "numba", "loss": "bce"},
+        "engine='numba' trains with loss='ns'",
+        "--engine numba trains with --loss ns",
+    ),
+    (
+        {"engine": "numba", "device": "mps"},
+        "engine='numba' trains on the CPU, not device='mps'",
+        "--engine numba trains on the CPU, not --device mps",
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "python", "flag"), BAD_VALUES)
+def test_a_bad_value_is_refused_by_its_python_name(options, python, flag):
+    with pytest.raises(W2VError, match=f"^{python}"):
         build_config(**options)
+
+
+@pytest.mark.parametrize(("options", "python", "flag"), BAD_VALUES)
+def test_the_command_line_names_the_flag(options, python, flag):
+    with flag_names(), pytest.raises(W2VError, match=f"^{flag}"):
+        build_config(**options)
+
+
+def test_delimiter_names():
+    assert build_config(delimiter="tab").delimiter == "\t"
+    assert build_config(delimiter="\\t").delimiter == "\t"
+    assert build_config(delimiter="Comma").delimiter == ","
+    assert build_config(delimiter=";").delimiter == ";"
+
+
+def test_a_config_saved_before_the_tokenizer_option_resumes_with_its_rule():
+    old = {k: v for k, v in build_config().to_dict().items() if k not in ("tokenizer",)}
+    old.pop("strip_markup")
+    assert TrainConfig.from_dict({**old, "keep_punctuation": False}).tokenizer == "seed"
+    assert TrainConfig.from_dict({**old, "keep_punctuation": True}).tokenizer == "whitespace"
+    assert TrainConfig.from_dict(old).strip_markup is False
 
 
 def test_unknown_options_are_refused_and_dashes_are_accepted():

@@ -21,11 +21,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from w2v import corpus, sources
+from w2v.columns import Layout
+from w2v.config import MAX_SENTENCE_LENGTH
 from w2v.corpus import (
+    NO_LIMIT,
+    Limit,
     ScannedCorpus,
     iter_sentences,
     load_scanned,
     scan_corpus,
+    scan_sentences,
+    scan_settings,
     source_fingerprint,
 )
 from w2v.errors import W2VError
@@ -33,7 +39,19 @@ from w2v.sources import iter_texts
 from w2v.tokenize import Tokenizer
 
 LINES = ["The dog's yard.", "", "«Привет, мир!» — сказал он.", "a b  c"]
-TOKENS = [["the", "dogs", "yard"], ["привет", "мир", "сказал", "он"], ["a", "b", "c"]]
+TOKENS = [["the", "dog", "'s", "yard"], ["привет", "мир", "сказал", "он"], ["a", "b", "c"]]
+
+
+def fingerprint(
+    source,
+    text_column: str | None = None,
+    tokenizer: Tokenizer | None = None,
+    max_sentence_length: int = MAX_SENTENCE_LENGTH,
+) -> str | None:
+    settings = scan_settings(
+        tokenizer or Tokenizer(), Layout(text_column), max_sentence_length, NO_LIMIT
+    )
+    return source_fingerprint(source, settings)
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -75,7 +93,7 @@ def test_plain_text_line_endings_bom_and_bad_bytes(tmp_path):
     assert list(iter_texts(path)) == ["first line", "bad \ufffd byte", "last"]
     assert list(iter_sentences(path, Tokenizer())) == [
         ["first", "line"],
-        ["bad", "\ufffd", "byte"],
+        ["bad", "byte"],  # the replacement character is a symbol, not a letter
         ["last"],
     ]
 
@@ -132,7 +150,7 @@ def test_stdin(monkeypatch):
 
     monkeypatch.setattr(sys, "stdin", FakeStdin())
     assert list(iter_sentences("-", Tokenizer())) == TOKENS
-    assert source_fingerprint("-", None, Tokenizer()) is None
+    assert fingerprint("-", None, Tokenizer()) is None
 
 
 # --------------------------------------------------------------------------- tabular readers
@@ -147,7 +165,7 @@ def test_arrow_stream_and_file_format(tmp_path, stream):
     path = write_ipc(tmp_path / "t.arrow", TABLE, stream=stream)
     assert list(iter_texts(path)) == TABLE_TEXTS
     assert list(iter_sentences(path, Tokenizer())) == [
-        ["the", "dogs", "yard"],
+        ["the", "dog", "'s", "yard"],
         ["привет", "мир"],
         ["a", "b"],
     ]
@@ -237,9 +255,9 @@ def test_list_of_strings_column(tmp_path, fmt):
     else:
         path.write_text("\n".join(json.dumps(r) for r in table.to_pylist()))
     # "image" is a string column too, so the list column must be named.
-    texts = list(iter_texts(path, text_column="set"))
+    texts = list(iter_texts(path, Layout("set")))
     assert texts == [f"Caption {i}{j}." for i in range(2) for j in range(5)]
-    assert len(list(iter_sentences(path, Tokenizer(), text_column="set"))) == 10
+    assert len(list(iter_sentences(path, Tokenizer(), Layout("set")))) == 10
 
 
 def test_only_text_column_is_found(tmp_path):
@@ -251,16 +269,16 @@ def test_only_text_column_is_found(tmp_path):
 def test_text_column_selection_and_errors(tmp_path):
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"n": [1], "caption": ["cap"], "title": ["tit"]}), path)
-    assert list(iter_texts(path, text_column="title")) == ["tit"]
+    assert list(iter_texts(path, Layout("title"))) == ["tit"]
 
     message = error_of(iter_texts, path)
-    assert str(path) in message and "--text-column" in message
+    assert str(path) in message and "pass text_column" in message
     assert "caption" in message and "title" in message
 
-    message = error_of(iter_texts, path, text_column="body")
+    message = error_of(iter_texts, path, Layout("body"))
     assert str(path) in message and "'body'" in message and "caption" in message
 
-    message = error_of(iter_texts, path, text_column="n")
+    message = error_of(iter_texts, path, Layout("n"))
     assert str(path) in message and "not text" in message
 
 
@@ -349,7 +367,7 @@ def test_scan_corpus_contents(tmp_path):
 
     entry = sc.path
     assert entry is not None and entry.parent == tmp_path / "cache"
-    assert entry.name == source_fingerprint(path, None, Tokenizer(), 10)
+    assert entry.name == fingerprint(path, None, Tokenizer(), 10)
     assert {p.name for p in entry.iterdir()} == {
         "ids.int32",
         "offsets.npy",
@@ -382,20 +400,20 @@ def test_scan_corpus_reuses_the_cache(tmp_path, monkeypatch):
 def test_changed_source_or_settings_change_the_fingerprint(tmp_path):
     path, _ = sample_corpus(tmp_path)
     tok = Tokenizer()
-    base = source_fingerprint(path, None, tok)
+    base = fingerprint(path, None, tok)
     assert base is not None and re.fullmatch(r"[0-9a-f]{64}", base)
-    assert source_fingerprint(path, None, tok) == base
-    assert source_fingerprint(path, "text", tok) != base
-    assert source_fingerprint(path, None, Tokenizer(lowercase=False)) != base
-    assert source_fingerprint(path, None, Tokenizer(strip_punctuation=False)) != base
-    assert source_fingerprint(path, None, tok, max_sentence_length=5) != base
+    assert fingerprint(path, None, tok) == base
+    assert fingerprint(path, "text", tok) != base
+    assert fingerprint(path, None, Tokenizer(lowercase=False)) != base
+    assert fingerprint(path, None, Tokenizer("seed")) != base
+    assert fingerprint(path, None, tok, max_sentence_length=5) != base
 
     cache = tmp_path / "cache"
     old = scan_corpus(path, tok, cache_dir=cache)
     st = path.stat()
     path.write_text("entirely new words\n")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    assert source_fingerprint(path, None, tok) != base
+    assert fingerprint(path, None, tok) != base
     new = scan_corpus(path, tok, cache_dir=cache)
     assert new.path != old.path and new.words == ["entirely", "new", "words"]
 
@@ -404,11 +422,11 @@ def test_directory_fingerprint_sees_new_files(tmp_path):
     root = tmp_path / "d"
     root.mkdir()
     write_lines(root / "a.txt", ["a"])
-    before = source_fingerprint(root, None, Tokenizer())
+    before = fingerprint(root, None, Tokenizer())
     write_lines(root / ".hidden", ["h"])  # not read, so not part of the key
-    assert source_fingerprint(root, None, Tokenizer()) == before
+    assert fingerprint(root, None, Tokenizer()) == before
     write_lines(root / "b.txt", ["b"])
-    assert source_fingerprint(root, None, Tokenizer()) != before
+    assert fingerprint(root, None, Tokenizer()) != before
 
 
 def test_interrupted_scan_leaves_no_entry(tmp_path, monkeypatch):
@@ -467,7 +485,7 @@ def test_scan_without_cache_dir(tmp_path):
 def test_scan_tabular_list_column(tmp_path):
     path = tmp_path / "q.parquet"
     pq.write_table(quintets(), path)
-    sc = scan_corpus(path, Tokenizer(), text_column="set", cache_dir=tmp_path / "cache")
+    sc = scan_corpus(path, Tokenizer(), Layout("set"), cache_dir=tmp_path / "cache")
     assert sc.n_sentences == 10 and sc.n_tokens == 20
     assert sc.counts[sc.words.index("caption")] == 10
 
@@ -477,7 +495,7 @@ def test_scan_tabular_list_column(tmp_path):
 
 def test_missing_file(tmp_path):
     missing = tmp_path / "nope.txt"
-    for call in (iter_texts, lambda p: source_fingerprint(p, None, Tokenizer())):
+    for call in (iter_texts, lambda p: fingerprint(p, None, Tokenizer())):
         message = error_of(call, missing)
         assert str(missing) in message and "no such file" in message
     assert str(missing) in error_of(scan_corpus, missing, Tokenizer(), cache_dir=tmp_path)
@@ -541,3 +559,51 @@ def test_load_scanned_rejects_garbage(tmp_path):
     (tmp_path / "meta.json").write_text("{not json")
     assert str(tmp_path) in error_of(load_scanned, tmp_path)
     assert "not a valid scanned corpus" in error_of(load_scanned, tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------- --limit
+
+
+def test_limit_words_and_sentences(tmp_path):
+    lines = ["one two three", "four five", "six seven eight nine", "ten"]
+    path = write_lines(tmp_path / "c.txt", lines)
+    whole = [line.split() for line in lines]
+
+    def scanned(limit: Limit) -> list[list[str]]:
+        sc = scan_corpus(path, Tokenizer(), limit=limit, cache_dir=tmp_path / "cache")
+        words = [sc.words[i] for i in sc.ids]
+        return [words[a:b] for a, b in zip(sc.offsets[:-1], sc.offsets[1:], strict=True)]
+
+    # the sentence that crosses the limit ends there
+    assert scanned(Limit(words=7)) == [*whole[:2], ["six", "seven"]]
+    assert scanned(Limit(words=5)) == whole[:2]
+    assert scanned(Limit(words=1)) == [["one"]]
+    assert scanned(Limit(words=100)) == whole
+    assert scanned(Limit(sentences=3)) == whole[:3]
+    assert scanned(Limit(words=7, sentences=1)) == whole[:1]
+    assert scanned(Limit(words=4, sentences=3)) == [whole[0], ["four"]]
+    assert list(iter_sentences(path, Tokenizer(), limit=Limit(words=4))) == [whole[0], ["four"]]
+    # each limit is its own cache entry
+    assert len(list((tmp_path / "cache").iterdir())) == 7
+
+
+def test_limit_stops_reading_and_spans_blocks():
+    def endless():
+        n = 0
+        while True:  # sentences of 3 tokens in blocks of 2
+            yield [f"w{n}", f"w{n + 1}"], [3 for end in (n + 1, n + 2) if end % 3 == 0]
+            n += 2
+
+    blocks = list(corpus._limited(endless(), Limit(words=5)))
+    tokens = [t for block, _ in blocks for t in block]
+    assert tokens == ["w0", "w1", "w2", "w3", "w4"]
+    assert [n for _, lengths in blocks for n in lengths] == [3, 2]
+    blocks = list(corpus._limited(endless(), Limit(sentences=2)))
+    assert sum(len(block) for block, _ in blocks) == 6
+
+
+def test_limit_of_token_lists(tmp_path):
+    sentences = [["a", "b"], ["c", "d", "e"], ["f"]]
+    sc = scan_sentences(iter(sentences), tmp_path, limit=Limit(words=3))
+    assert [sc.words[i] for i in sc.ids] == ["a", "b", "c"]
+    assert Limit(10, None).per_rank(3) == Limit(4, None)

@@ -57,7 +57,10 @@ def test_prepare_refuses_a_run_unless_told_to_overwrite_it(tmp_path):
     for path in (files.vectors(binary=True), files.picture("loss"), files.checkpoint):
         path.write_bytes(b"old")
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(W2VError, match="already holds a run; continue it with --resume"):
+    with pytest.raises(
+        W2VError,
+        match=r"already holds a run; continue it with w2v\.resume\(.*\), or pass overwrite=True",
+    ):
         rundir.prepare(out, overwrite=False)
     rundir.prepare(out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # nothing of the old run

@@ -5,7 +5,7 @@ import torch
 import w2v
 from w2v.engines import base
 from w2v.errors import W2VError
-from w2v.trainer import Callback, TrainingInterrupted
+from w2v.trainer import Callback, TrainingInterrupted, read_checkpoint
 
 from helpers import StopAfterBatches, planted_sentences, topic_accuracy
 
@@ -38,11 +38,11 @@ def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
     assert choose_engine(w2v.build_config(preset="seed"), cpu) == "torch"
     assert choose_engine(w2v.build_config(engine="torch"), cpu) == "torch"
     assert choose_engine(w2v.build_config(), torch.device("cuda")) == "torch"
-    with pytest.raises(W2VError, match="--engine numba trains on the CPU"):
+    with pytest.raises(W2VError, match="engine='numba' trains on the CPU"):
         choose_engine(w2v.build_config(engine="numba"), torch.device("cuda"))
-    with pytest.raises(W2VError, match="--engine numba trains with --loss ns and --optimizer"):
+    with pytest.raises(W2VError, match="engine='numba' trains with loss='ns' and optimizer="):
         w2v.build_config(engine="numba", optimizer="adamw")
-    with pytest.raises(W2VError, match="--engine numba trains on the CPU, not --device cuda"):
+    with pytest.raises(W2VError, match="engine='numba' trains on the CPU, not device='cuda'"):
         w2v.build_config(engine="numba", device="cuda")
 
 
@@ -77,7 +77,9 @@ def test_resume_equals_an_uninterrupted_run(planted_file, tmp_path, monkeypatch,
     with pytest.raises(TrainingInterrupted):
         w2v.train(planted_file, tmp_path / "cut", callbacks=[stop()], **opts)
     assert (tmp_path / "cut" / "checkpoint.pt").exists()
-    assert not (tmp_path / "cut" / "vectors.txt").exists()
+    # the vectors of the moment it stopped are there, and then the resumed run's
+    stopped = read_checkpoint(tmp_path / "cut" / "checkpoint.pt")["input"]
+    np.testing.assert_array_equal(w2v.load(tmp_path / "cut").vectors, stopped)
     resumed = w2v.resume(tmp_path / "cut")
     np.testing.assert_allclose(resumed.vectors, straight.vectors, rtol=0, atol=1e-6)
     on_disk = w2v.load(tmp_path / "cut")

@@ -172,6 +172,9 @@ def test_most_similar_by_vector_and_word_match_gensim(kv: KeyedVectors, gkv: Gen
         kv.similar_by_word("w9", topn=8, restrict_vocab=100),
         gkv.similar_by_word("w9", topn=8, restrict_vocab=100),
     )
+    # a vector goes into the mean as it is, next to unit-length words (gensim's rule)
+    mixed = {"positive": ["king", vec], "negative": [kv.vectors[7] * 0.1]}
+    _assert_results_close(kv.most_similar(**mixed), gkv.most_similar(**mixed))
     # A vector is not an input word, so its own word comes back first.
     assert kv.similar_by_vector(vec, topn=1)[0][0] == kv.index_to_key[42]
     assert kv.most_similar("king", topn=0) == []

@@ -23,7 +23,7 @@ from .cli_args import (
     given_flags,
 )
 from .config import PRESETS, build_config
-from .errors import W2VError
+from .errors import W2VError, flag_names
 from .rundir import RunDir
 
 # -- commands ----------------------------------------------------------------------------------
@@ -77,17 +77,13 @@ class Query:
 
 def run_normalizer(path: Path) -> Any:
     """The normalize() of the tokenizer that made a run (None for a vectors file)."""
+    from .config import TrainConfig
     from .rundir import read_config
-    from .tokenize import Tokenizer
 
     if not (path.is_dir() and RunDir(path).config.is_file()):
         return None
     try:
-        cfg = read_config(path)["config"]
-        tokenizer = Tokenizer(
-            lowercase=not cfg.get("keep_case", False),
-            strip_punctuation=not cfg.get("keep_punctuation", False),
-        )
+        tokenizer = TrainConfig.from_dict(read_config(path)["config"]).make_tokenizer()
     except (W2VError, KeyError, TypeError):
         return None  # an odd config.json does not stop a query on exact words
     return tokenizer.normalize
@@ -250,8 +246,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "corpus",
         nargs="?",
-        help="text file (.gz/.bz2/.xz/.zip), folder, '-' for "
-        "stdin, .arrow/.parquet/.jsonl or a saved HF dataset; default: the bundled "
+        help="text file (.gz/.bz2/.xz/.zip), folder, '-' for stdin, .tsv/.csv, "
+        ".arrow/.parquet/.jsonl or a saved HF dataset; default: the bundled "
         "Flickr30k captions",
     )
     p.add_argument("-o", "--output", help="run directory (default: runs/train, runs/train-2, ...)")
@@ -265,7 +261,11 @@ def build_parser() -> Parser:
         metavar="FILE.toml",
         help="read options from a TOML file (same keys as the flags)",
     )
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a run from its checkpoint (with --epochs N: on to N epochs in all)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a run already in -o")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summaries")
     add_config_flags(p)
@@ -278,8 +278,13 @@ def build_parser() -> Parser:
         p,
         {
             "text_column",
+            "delimiter",
+            "header",
+            "tokenizer",
             "keep_case",
-            "keep_punctuation",
+            "strip_markup",
+            "limit",
+            "limit_sentences",
             "min_count",
             "max_vocab",
             "max_sentence_length",
@@ -411,7 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("k", "top"):
             if getattr(args, name, 1) < 1:
                 raise W2VError(f"-{'-' if len(name) > 1 else ''}{name} must be >= 1")
-        return int(args.func(args))
+        with flag_names():  # the library's messages name --flags, not Python arguments
+            return int(args.func(args))
     except W2VError as exc:
         print(f"w2v: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

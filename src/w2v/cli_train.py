@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import distributed, rundir
@@ -42,6 +43,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     return code
 
 
+# A kernel loaded from numba's cache is ready well within this; compiling takes seconds.
+COMPILE_NOTICE_AFTER_S = 1.0
+
+
 class Report(Callback):
     """What ``w2v train`` prints between the stages of a run."""
 
@@ -49,6 +54,8 @@ class Report(Callback):
         self.args = args
         self.world = world
         self.trainer: Trainer | None = None
+        self._compile_notice: threading.Timer | None = None
+        self._compile_said = False
 
     def on_corpus_ready(self, stats: CorpusStats) -> None:
         s = stats
@@ -73,6 +80,30 @@ class Report(Callback):
             f"({trainer.engine_name} engine)",
         )
 
+    def on_compile_begin(self, trainer: Trainer) -> None:
+        # Only a slow start says so: a kernel found in the cache loads silently.
+        message = (
+            f"compiling the {trainer.engine_name} engine's kernel (once after an install, "
+            "then cached) ..."
+        )
+        self._compile_said = False
+        self._compile_notice = threading.Timer(
+            COMPILE_NOTICE_AFTER_S, self._say_compiling, [message]
+        )
+        self._compile_notice.daemon = True
+        self._compile_notice.start()
+
+    def _say_compiling(self, message: str) -> None:
+        say(self.args, message)
+        self._compile_said = True
+
+    def on_compile_end(self, trainer: Trainer, seconds: float) -> None:
+        if self._compile_notice is not None:
+            self._compile_notice.cancel()
+            self._compile_notice.join()
+        if self._compile_said:
+            say(self.args, f"compiled in {seconds:.1f}s")
+
 
 def train_here(args: argparse.Namespace, world: World | None) -> int:
     """``w2v train`` in this process: alone (world None) or as one rank of several."""
@@ -82,16 +113,22 @@ def train_here(args: argparse.Namespace, world: World | None) -> int:
     callbacks: list[Callback] = [report] + ([] if args.quiet else [ProgressBar()])
     try:
         if args.resume:
-            extra = set(given_flags(args)) - {"device", "threads"}
+            extra = set(given_flags(args)) - {"device", "threads", "epochs"}
             if args.corpus or args.config or args.preset or extra:
                 raise W2VError(
                     "--resume continues a run with its own corpus and settings; "
-                    "only --device, --threads and --quiet may be given with it"
+                    "only --epochs (a larger total), --device, --threads and --quiet may be "
+                    "given with it"
                 )
             run_dir = Path(args.resume)
             say(args, f"resuming {run_dir}" + (f" on {world.size} ranks" if world else ""))
             resume(
-                run_dir, callbacks=callbacks, device=args.device, threads=args.threads, world=world
+                run_dir,
+                epochs=args.epochs,
+                callbacks=callbacks,
+                device=args.device,
+                threads=args.threads,
+                world=world,
             )
             say(args, f"done; vectors in {run_dir}")
             return 0
@@ -126,7 +163,10 @@ def interrupted_message(stop: TrainingInterrupted, world: World | None) -> str:
     if where is None:
         return f"{who}: interrupted"
     if stop.saved:
-        return f"{who}: interrupted; checkpoint saved; resume with: w2v train --resume {where}"
+        return (
+            f"{who}: interrupted; the run so far is saved (vectors, history, checkpoint); "
+            f"resume with: w2v train --resume {where}"
+        )
     if stop.reason:  # it names the rank itself
         who = "w2v"
     why = stop.reason or "stopped (Ctrl-C, or torchrun stopping the ranks because one died)"

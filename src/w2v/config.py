@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .engines import registry
-from .errors import W2VError
+from .errors import W2VError, option
+from .tokenize import TOKENIZERS, Tokenizer
 
 # word2vec's MAX_SENTENCE_LENGTH: a longer line (text8 is one) is cut into sentences of this
 # many tokens.
@@ -46,11 +47,36 @@ class TrainConfig:
     # --- corpus -----------------------------------------------------------------------------
     text_column: str | None = _knob(
         None,
-        "column holding the text in an arrow/parquet/jsonl source (a string or a "
-        "list-of-strings column)",
+        "the column holding the text: of a table (arrow/parquet/jsonl) by name, a string or "
+        "list-of-strings column; of delimited text (.tsv, .csv, --delimiter) by header name "
+        "or number (1 is the first column, -1 the last)",
+    )
+    delimiter: str | None = _knob(
+        None,
+        "read text as delimited columns split by this character (tab, comma, or any one "
+        "character); .tsv and .csv files are split by tab and comma without it",
+    )
+    header: str = _knob(
+        "auto",
+        "delimited text: whether the first row names the columns (auto: detected, as "
+        "Python's csv.Sniffer does)",
+        ("auto", "yes", "no"),
+    )
+    tokenizer: str = _knob(
+        "words",
+        "words: split at punctuation and symbols (letters, digits and marks make words; an "
+        "apostrophe, hyphen or period inside a word stays: don't, self-governed, u.s); "
+        "seed: the original project's rule, punctuation deleted (dog's -> dogs); "
+        "whitespace: split on white space only",
+        TOKENIZERS,
     )
     keep_case: bool = _knob(False, "do not lowercase tokens")
-    keep_punctuation: bool = _knob(False, "do not strip punctuation characters")
+    strip_markup: bool = _knob(
+        True,
+        "drop XML/HTML tags such as WikiExtractor's <doc ...> lines before tokenizing",
+    )
+    limit: int | None = _knob(None, "read only the first N words (tokens) of the corpus")
+    limit_sentences: int | None = _knob(None, "read only the first N sentences of the corpus")
     max_sentence_length: int = _knob(
         MAX_SENTENCE_LENGTH,
         "cut longer lines into sentences of this many tokens, as word2vec does",
@@ -153,7 +179,7 @@ class TrainConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if not _has_type(value, hints[f.name]):
-                raise W2VError(f"--{_flag(f.name)}: {value!r} is not a valid value")
+                raise W2VError(f"{option(f.name)}: {value!r} is not a valid value")
             if (
                 isinstance(value, int)
                 and not isinstance(value, bool)
@@ -164,44 +190,62 @@ class TrainConfig:
             value = getattr(self, f.name)
             if choices and value not in choices:
                 raise W2VError(
-                    f"--{_flag(f.name)} must be one of {', '.join(choices)}, not {value!r}"
+                    f"{option(f.name)} must be one of {', '.join(choices)}, not {value!r}"
                 )
+        o = option
         checks = [
-            (self.dim > 0, "--dim must be > 0"),
-            (self.window >= 1, "--window must be >= 1"),
-            (self.negative >= 0, "--negative must be >= 0"),
+            (self.dim > 0, f"{o('dim')} must be > 0"),
+            (self.window >= 1, f"{o('window')} must be >= 1"),
+            (self.negative >= 0, f"{o('negative')} must be >= 0"),
             (
                 self.loss != "ns" or self.negative >= 1,
-                "--negative must be >= 1 for negative sampling (--loss ns)",
+                f"{o('negative')} must be >= 1 for negative sampling ({o('loss', 'ns')})",
             ),
-            (0 <= self.sample < 1, "--sample must be in [0, 1)"),
-            (self.min_count >= 1, "--min-count must be >= 1"),
-            (self.max_vocab is None or self.max_vocab >= 1, "--max-vocab must be >= 1"),
-            (self.epochs >= 1, "--epochs must be >= 1"),
-            (self.seed >= 0, "--seed must be >= 0"),
-            (self.batch_size >= 1, "--batch-size must be >= 1"),
-            (self.max_sentence_length >= 1, "--max-sentence-length must be >= 1"),
-            (self.alpha is None or self.alpha > 0, "--alpha must be > 0"),
-            (self.min_alpha >= 0, "--min-alpha must be >= 0"),
-            (self.min_alpha <= self.learning_rate, "--min-alpha must not exceed --alpha"),
-            (self.weight_decay >= 0, "--weight-decay must be >= 0"),
-            (math.isfinite(self.ns_exponent), "--ns-exponent must be a finite number"),
-            (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
-            (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
-            (self.sync_words >= 1, "--sync-words must be >= 1"),
+            (0 <= self.sample < 1, f"{o('sample')} must be in [0, 1)"),
+            (self.min_count >= 1, f"{o('min_count')} must be >= 1"),
+            (self.max_vocab is None or self.max_vocab >= 1, f"{o('max_vocab')} must be >= 1"),
+            (self.epochs >= 1, f"{o('epochs')} must be >= 1"),
+            (self.seed >= 0, f"{o('seed')} must be >= 0"),
+            (self.batch_size >= 1, f"{o('batch_size')} must be >= 1"),
+            (self.max_sentence_length >= 1, f"{o('max_sentence_length')} must be >= 1"),
+            (self.limit is None or self.limit >= 1, f"{o('limit')} must be >= 1"),
+            (
+                self.limit_sentences is None or self.limit_sentences >= 1,
+                f"{o('limit_sentences')} must be >= 1",
+            ),
+            (self.alpha is None or self.alpha > 0, f"{o('alpha')} must be > 0"),
+            (self.min_alpha >= 0, f"{o('min_alpha')} must be >= 0"),
+            (
+                self.min_alpha <= self.learning_rate,
+                f"{o('min_alpha')} must not exceed {o('alpha')}",
+            ),
+            (self.weight_decay >= 0, f"{o('weight_decay')} must be >= 0"),
+            (math.isfinite(self.ns_exponent), f"{o('ns_exponent')} must be a finite number"),
+            (self.threads is None or self.threads >= 1, f"{o('threads')} must be >= 1"),
+            (self.checkpoint_every >= 0, f"{o('checkpoint_every')} must be >= 0"),
+            (self.sync_words >= 1, f"{o('sync_words')} must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
                 raise W2VError(message)
+        if self.delimiter is not None:
+            self.delimiter = delimiter_character(self.delimiter)
         registry.check_config(self)
         return self
+
+    def make_tokenizer(self) -> Tokenizer:
+        """The tokenizer these settings describe (training and queries alike)."""
+        return Tokenizer(
+            self.tokenizer, lowercase=not self.keep_case, strip_markup=self.strip_markup
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "config") -> TrainConfig:
-        return cls(**check_keys(values, where)).validate()
+        """The config saved by a run (config.json), also one saved by an older w2v."""
+        return cls(**check_keys(_upgraded(values), where)).validate()
 
 
 # The original educational project, exactly as it trained: one table, BCE-with-logits on
@@ -210,6 +254,8 @@ class TrainConfig:
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     "seed": {
+        "tokenizer": "seed",
+        "strip_markup": False,
         "tied": True,
         "init": "normal",
         "loss": "bce",
@@ -231,16 +277,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def _has_type(value: Any, hint: Any) -> bool:
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    for option in options:
-        if option is type(None) and value is None:
+    for kind in options:
+        if kind is type(None) and value is None:
             return True
-        if option is bool and isinstance(value, bool):
+        if kind is bool and isinstance(value, bool):
             return True
-        if option is int and isinstance(value, int) and not isinstance(value, bool):
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
             return True
-        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             return True
-        if option is str and isinstance(value, str):
+        if kind is str and isinstance(value, str):
             return True
     return False
 
@@ -256,8 +302,39 @@ def field_names() -> set[str]:
     return {f.name for f in dataclasses.fields(TrainConfig)}
 
 
-def _flag(name: str) -> str:
-    return name.replace("_", "-")
+def _upgraded(values: dict[str, Any]) -> dict[str, Any]:
+    """A config saved before --tokenizer existed, in today's keys: such a run deleted
+    punctuation (the seed rule) unless it kept it, and never stripped markup. Resuming it
+    must tokenize its corpus as it did then."""
+    if "tokenizer" in values:
+        return values
+    values = dict(values)
+    keep = values.pop("keep_punctuation", False)
+    values["tokenizer"] = "whitespace" if keep else "seed"
+    values.setdefault("strip_markup", False)
+    return values
+
+
+# What --delimiter accepts by name, besides any one character.
+DELIMITER_NAMES = {
+    "tab": "\t",
+    "\\t": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "pipe": "|",
+    "space": " ",
+}
+
+
+def delimiter_character(value: str) -> str:
+    """The one character a --delimiter value names (``tab``, ``\\t``, ``,``, ...)."""
+    character = DELIMITER_NAMES.get(value.lower(), value)
+    if len(character) != 1 or character in '\r\n"':
+        names = ", ".join(DELIMITER_NAMES)
+        raise W2VError(
+            f"{option('delimiter')} must be one character or one of {names}, not {value!r}"
+        )
+    return character
 
 
 def check_keys(values: dict[str, Any], where: str) -> dict[str, Any]:

@@ -23,29 +23,45 @@ import tempfile
 import time
 import unicodedata
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import numpy as np
 
 from . import sources
 from .atomic import publish_dir
+from .columns import Layout
 from .config import MAX_SENTENCE_LENGTH
 from .errors import W2VError, first_line
 from .sources import Source
 from .tokenize import Tokenizer
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
 
-SCAN_FORMAT_VERSION = 1
+SCAN_FORMAT_VERSION = 2
 """Bumped whenever tokenization or the cache layout changes, so old entries are not reused."""
 
 _PROGRESS_EVERY = 1_000_000
+
+Blocks = Iterator[tuple[list[str], list[int]]]
+"""(tokens, sentence lengths) block by block: concatenating every block's tokens and cutting
+them at the concatenated lengths gives the sentences (one may span blocks)."""
+
+
+class Limit(NamedTuple):
+    """Read only the first ``words`` tokens and/or ``sentences`` sentences (None: all)."""
+
+    words: int | None = None
+    sentences: int | None = None
+
+    def per_rank(self, ranks: int) -> Limit:
+        """Each of ``ranks`` ranks reads its share of the limit (rounded up)."""
+        return Limit(*(None if n is None else -(-n // ranks) for n in self))
+
+
+NO_LIMIT = Limit()
 
 
 # --------------------------------------------------------------------------- sentences
@@ -79,16 +95,12 @@ class SentenceCutter:
 
 
 def _token_blocks(
-    source: Source, tokenizer: Tokenizer, text_column: str | None, max_sentence_length: int
-) -> Iterator[tuple[list[str], list[int]]]:
-    """(tokens, sentence lengths) block by block.
-
-    Concatenating every block's tokens and cutting them at the concatenated lengths
-    gives the sentences; a sentence may start in one block and end in a later one.
-    """
+    source: Source, tokenizer: Tokenizer, layout: Layout, max_sentence_length: int
+) -> Blocks:
+    """The Blocks of a source."""
     cutter = SentenceCutter(max_sentence_length)
     normalize = tokenizer.normalize
-    for chunk in sources.iter_chunks(source, text_column):
+    for chunk in sources.iter_chunks(source, layout):
         if isinstance(chunk, list):
             text = "\n".join(chunk)
             if text.count("\n") != len(chunk) - 1:  # a value is one record, newlines or not
@@ -116,11 +128,11 @@ def _token_blocks(
 def _share_blocks(
     source: Source,
     tokenizer: Tokenizer,
-    text_column: str | None,
+    layout: Layout,
     max_sentence_length: int,
     share: tuple[int, int],
-) -> Iterator[tuple[list[str], list[int]]]:
-    """(tokens, sentence lengths) of one rank's share of ``source``, block by block.
+) -> Blocks:
+    """The Blocks of one rank's share of ``source``.
 
     ``share`` is (rank, ranks): the share is every ranks-th record counted from ``rank``,
     where a record is a line of text (a line longer than READ_BLOCK_SIZE counts once per
@@ -131,7 +143,7 @@ def _share_blocks(
     cutter = SentenceCutter(max_sentence_length)
     rank, ranks = share
     seen = 0  # records before this chunk
-    for chunk in sources.iter_chunks(source, text_column):
+    for chunk in sources.iter_chunks(source, layout):
         if isinstance(chunk, list):
             records = [record.replace("\n", " ") for record in chunk]
         else:
@@ -150,7 +162,7 @@ def _share_blocks(
 
 def _sentence_blocks(
     sentences: Iterable[Sequence[str]], max_sentence_length: int, block_tokens: int = 1 << 20
-) -> Iterator[tuple[list[str], list[int]]]:
+) -> Blocks:
     """(tokens, sentence lengths) blocks from token lists, long ones cut as word2vec does."""
     cutter = SentenceCutter(max_sentence_length)
     tokens: list[str] = []
@@ -170,17 +182,53 @@ def _sentence_blocks(
         yield tokens, lengths
 
 
+def _limited(blocks: Blocks, limit: Limit) -> Blocks:
+    """The first ``limit.words`` tokens and ``limit.sentences`` sentences of ``blocks``; a
+    sentence that crosses the word limit ends there. Stops reading the source at the limit."""
+    max_words, max_sentences = limit
+    words = 0  # tokens passed on
+    open_len = 0  # of those, the tokens of the sentence still open
+    sentences = 0  # sentences passed on
+    try:
+        for tokens, lengths in blocks:
+            pos = 0  # tokens of this block in the sentences ended so far
+            kept: list[int] = []
+            for n in lengths:
+                need = n - open_len  # the tokens of this block that end this sentence
+                if max_words is not None and words + need >= max_words:
+                    take = max_words - words
+                    yield tokens[: pos + take], [*kept, open_len + take]
+                    return
+                pos, words, open_len, sentences = pos + need, words + need, 0, sentences + 1
+                kept.append(n)
+                if max_sentences is not None and sentences >= max_sentences:
+                    yield tokens[:pos], kept
+                    return
+            rest = len(tokens) - pos
+            if max_words is not None and words + rest >= max_words:
+                take = max_words - words
+                yield tokens[: pos + take], [*kept, open_len + take]
+                return
+            words, open_len = words + rest, open_len + rest
+            yield tokens, kept
+    finally:
+        if isinstance(blocks, Generator):
+            blocks.close()
+
+
 def iter_sentences(
     source: Source,
     tokenizer: Tokenizer,
-    text_column: str | None = None,
+    layout: Layout | None = None,
     max_sentence_length: int = MAX_SENTENCE_LENGTH,
+    limit: Limit = NO_LIMIT,
 ) -> Iterator[list[str]]:
     """Tokenized sentences: one per record, records longer than ``max_sentence_length``
     tokens cut into sentences of exactly that many (the last one shorter), as
     word2vec and gensim do for text8. Empty sentences are skipped."""
     carry: list[str] = []
-    for tokens, lengths in _token_blocks(source, tokenizer, text_column, max_sentence_length):
+    blocks = _token_blocks(source, tokenizer, layout or Layout(), max_sentence_length)
+    for tokens, lengths in _limited(blocks, limit):
         if carry:
             tokens = carry + tokens
         pos = 0
@@ -193,12 +241,22 @@ def iter_sentences(
 # --------------------------------------------------------------------------- scanned corpus
 
 
-def source_fingerprint(
-    source: Source,
-    text_column: str | None,
-    tokenizer: Tokenizer,
-    max_sentence_length: int = MAX_SENTENCE_LENGTH,
-) -> str | None:
+def scan_settings(
+    tokenizer: Tokenizer, layout: Layout, max_sentence_length: int, limit: Limit
+) -> dict[str, object]:
+    """Every setting that changes what a scan holds."""
+    return {
+        **tokenizer.settings(),
+        "text_column": layout.text_column,
+        "delimiter": layout.delimiter,
+        "header": layout.header,
+        "max_sentence_length": max_sentence_length,
+        "limit_words": limit.words,
+        "limit_sentences": limit.sentences,
+    }
+
+
+def source_fingerprint(source: Source, settings: dict[str, object]) -> str | None:
     """A hex key naming the scan of ``source`` with these settings; None if not cacheable.
 
     Covers the absolute path, size and mtime of every file that would be read, the
@@ -208,15 +266,8 @@ def source_fingerprint(
     if sources.is_stdin(source):
         return None
     h = hashlib.sha256()
-    settings = {
-        "format": SCAN_FORMAT_VERSION,
-        "unicode": unicodedata.unidata_version,
-        "text_column": text_column,
-        "lowercase": tokenizer.lowercase,
-        "strip_punctuation": tokenizer.strip_punctuation,
-        "max_sentence_length": max_sentence_length,
-    }
-    h.update(json.dumps(settings, sort_keys=True).encode())
+    versions = {"format": SCAN_FORMAT_VERSION, "unicode": unicodedata.unidata_version}
+    h.update(json.dumps({**versions, **settings}, sort_keys=True).encode())
     for path in sources.source_files(source):
         try:
             st = path.stat()
@@ -280,7 +331,7 @@ class _Vocab(dict[str, int]):
 
 def _write_scan(
     entry: Path,
-    blocks: Iterator[tuple[list[str], list[int]]],
+    blocks: Blocks,
     display: str,
     settings: dict[str, object],
     progress: Callable[[int], None] | None,
@@ -381,7 +432,7 @@ def load_scanned(path: str | os.PathLike[str]) -> ScannedCorpus:
 def _scan_to(
     cache_dir: Path,
     name: str,
-    blocks: Iterator[tuple[list[str], list[int]]],
+    blocks: Blocks,
     display: str,
     settings: dict[str, object],
     progress: Callable[[int], None] | None,
@@ -399,11 +450,12 @@ def _scan_to(
 def scan_corpus(
     source: Source,
     tokenizer: Tokenizer,
-    text_column: str | None = None,
+    layout: Layout | None = None,
     max_sentence_length: int = MAX_SENTENCE_LENGTH,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
     share: tuple[int, int] | None = None,
+    limit: Limit = NO_LIMIT,
 ) -> ScannedCorpus:
     """Tokenize ``source`` once into integer ids on disk; reuse that when nothing changed.
 
@@ -418,7 +470,9 @@ def scan_corpus(
     ``progress(n_tokens_so_far)`` is called about every million tokens and once at the
     end with the total (also on a cache hit).
     """
-    fingerprint = source_fingerprint(source, text_column, tokenizer, max_sentence_length)
+    layout = layout or Layout()
+    settings: dict[str, object] = scan_settings(tokenizer, layout, max_sentence_length, limit)
+    fingerprint = source_fingerprint(source, settings)
     if share is not None:
         if fingerprint is None:
             raise W2VError(
@@ -427,21 +481,16 @@ def scan_corpus(
                 "shared)"
             )
         fingerprint = f"{fingerprint}-share{share[0]}of{share[1]}"
-    settings: dict[str, object] = {
-        "text_column": text_column,
-        "lowercase": tokenizer.lowercase,
-        "strip_punctuation": tokenizer.strip_punctuation,
-        "max_sentence_length": max_sentence_length,
-        "fingerprint": fingerprint,
-        "share": list(share) if share is not None else None,
-    }
+    settings["fingerprint"] = fingerprint
+    settings["share"] = list(share) if share is not None else None
 
     def scan_into(directory: Path, name: str) -> Path:
         blocks = (
-            _token_blocks(source, tokenizer, text_column, max_sentence_length)
+            _token_blocks(source, tokenizer, layout, max_sentence_length)
             if share is None
-            else _share_blocks(source, tokenizer, text_column, max_sentence_length, share)
+            else _share_blocks(source, tokenizer, layout, max_sentence_length, share)
         )
+        blocks = _limited(blocks, limit)
         return _scan_to(directory, name, blocks, sources.display_name(source), settings, progress)
 
     if cache_dir is None:
@@ -474,6 +523,7 @@ def scan_sentences(
     sentences: Iterable[Sequence[str]],
     cache_dir: str | os.PathLike[str],
     max_sentence_length: int = MAX_SENTENCE_LENGTH,
+    limit: Limit = NO_LIMIT,
 ) -> ScannedCorpus:
     """Like :func:`scan_corpus`, for an iterable of token lists (gensim's input).
 
@@ -483,6 +533,6 @@ def scan_sentences(
         "max_sentence_length": max_sentence_length,
         "fingerprint": None,
     }
-    blocks = _sentence_blocks(sentences, max_sentence_length)
+    blocks = _limited(_sentence_blocks(sentences, max_sentence_length), limit)
     name = f"sentences-{secrets.token_hex(8)}"
     return load_scanned(_scan_to(Path(cache_dir), name, blocks, "the sentences", settings, None))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,14 @@ import numpy as np
 
 from . import engines, rundir
 from .atomic import write_json
+from .columns import Layout
 from .config import TrainConfig, build_config
-from .corpus import CorpusStats, ScannedCorpus, scan_corpus, scan_sentences
+from .corpus import CorpusStats, Limit, ScannedCorpus, scan_corpus, scan_sentences
 from .distributed import World, all_ok, merge_counts, sum_numbers
 from .encoded import EncodedCorpus, encode_corpus, load_encoded
-from .errors import W2VError
+from .errors import W2VError, option
 from .rundir import RunDir
-from .tokenize import Tokenizer
-from .trainer import Callback, EpochSummary, Trainer
+from .trainer import Callback, EpochSummary, Position, Trainer, read_checkpoint
 from .vectors import KeyedVectors
 from .vocab import Vocab
 
@@ -47,17 +48,14 @@ def default_cache_dir() -> Path:
     return Path(base) / "w2v"
 
 
-def tokenizer_for(config: TrainConfig) -> Tokenizer:
-    return Tokenizer(lowercase=not config.keep_case, strip_punctuation=not config.keep_punctuation)
-
-
 def build_vocab(words: list[str], counts: np.ndarray, config: TrainConfig) -> Vocab:
     vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
     if len(vocab) == 0:
         best = int(np.argmax(counts))
         raise W2VError(
-            f"the vocabulary is empty: no word occurs --min-count {config.min_count} times "
-            f"(the most frequent, {words[best]!r}, occurs {int(counts[best])} times)"
+            f"the vocabulary is empty: no word occurs {config.min_count} times "
+            f"({option('min_count')}; the most frequent, {words[best]!r}, occurs "
+            f"{int(counts[best])} times)"
         )
     return vocab
 
@@ -84,12 +82,14 @@ class Run:
         self.source: str | None = None
         self.trainer: Trainer | None = None
         self.distinct_words: int | None = None  # of the whole corpus, on several ranks
+        self._written_at: Position | None = None  # where the outputs on disk are from
 
     # -- data ------------------------------------------------------------------------------
 
     def count(self, corpus: Corpus) -> tuple[ScannedCorpus, Vocab]:
         """Tokenize (or reuse the cached ids of) the corpus and build its vocabulary."""
         cfg, world = self.config, self.world
+        limit = Limit(cfg.limit, cfg.limit_sentences)
         if corpus is None:
             corpus = bundled_corpus()
         if isinstance(corpus, (str, os.PathLike)):
@@ -99,11 +99,12 @@ class Run:
                 world,
                 lambda: scan_corpus(
                     path,
-                    tokenizer_for(cfg),
-                    text_column=cfg.text_column,
+                    cfg.make_tokenizer(),
+                    Layout(cfg.text_column, cfg.delimiter, cfg.header),
                     max_sentence_length=cfg.max_sentence_length,
                     cache_dir=self.cache_dir,
                     share=(world.rank, world.size) if world else None,
+                    limit=limit.per_rank(world.size) if world else limit,
                 ),
             )
         elif world is not None:
@@ -111,8 +112,12 @@ class Run:
         else:
             # An iterable of token lists (gensim style) cannot be re-read later: its ids
             # are kept in the run directory, or in the cache when there is none.
+            ignored = [n for n in ("text_column", "delimiter") if getattr(cfg, n) is not None]
+            if ignored or cfg.header != "auto":
+                name = ignored[0] if ignored else "header"
+                raise W2VError(f"{option(name)} applies to a corpus file, not to token lists")
             scanned = scan_sentences(
-                corpus, self.run_dir or self.cache_dir, cfg.max_sentence_length
+                corpus, self.run_dir or self.cache_dir, cfg.max_sentence_length, limit
             )
         if world is None:
             return scanned, build_vocab(scanned.words, scanned.counts, cfg)
@@ -162,19 +167,21 @@ class Run:
 
     def make_trainer(self) -> Trainer:
         assert self.vocab is not None and self.encoded is not None
-        callbacks = list(self.callbacks)
+        # The run's own writers come first: a caller's callback that stops the run finds
+        # the files of the moment written.
+        writers: list[Callback] = [OutputWriter(self)] if self.run_dir is not None else []
         evaluator = None
         if self.config.eval and (self.world is None or self.world.is_main):
             evaluator = epoch_evaluator(self.vocab, self.config.eval_benchmarks)
             if self.run_dir is not None:
-                callbacks.insert(0, EvalWriter(self.run_dir))
+                writers.append(EvalWriter(self.run_dir))
         self.trainer = Trainer(
             self.config,
             self.vocab,
             self.encoded.ids,
             self.encoded.offsets,
             run_dir=self.run_dir,
-            callbacks=callbacks,
+            callbacks=writers + self.callbacks,
             evaluator=evaluator,
             world=self.world,
         )
@@ -182,17 +189,20 @@ class Run:
             cb.on_trainer_ready(self.trainer)
         return self.trainer
 
-    def finish(self) -> KeyedVectors:
+    def write_outputs(self) -> KeyedVectors:
+        """The vectors as of now; in a run directory they and the loss history are written
+        too. Every checkpoint calls this (a run stopped midway can be queried, evaluated and
+        plotted), and the end of the run unless a checkpoint just did."""
         assert self.trainer is not None and self.vocab is not None
         vectors = KeyedVectors(self.vocab.words, self.trainer.input_vectors(), self.vocab.counts)
-        if self.run_dir is not None:
-            files = RunDir(self.run_dir)
-            binary = self.config.format == "binary"
-            vectors.save_word2vec_format(files.vectors(binary), binary=binary)
-            # a stale file of the other format from an overwritten run
-            files.vectors(not binary).unlink(missing_ok=True)
-            write_json(files.history, self.trainer.history.to_dict())
+        if self.run_dir is not None and self._written_at != self.trainer.position:
+            history = self.trainer.history.to_dict()
+            rundir.write_outputs(self.run_dir, vectors, history, self.config.format == "binary")
+            self._written_at = replace(self.trainer.position)  # a copy: the trainer's moves on
         return vectors
+
+    def finish(self) -> KeyedVectors:
+        return self.write_outputs()
 
 
 def epoch_evaluator(
@@ -212,6 +222,16 @@ def epoch_evaluator(
         return headline_scores(evaluate(kv, loaded, methods=("add",)))
 
     return scores
+
+
+class OutputWriter(Callback):
+    """Writes the run's vectors and history.json with every checkpoint."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def on_checkpoint(self, trainer: Trainer) -> None:
+        self.run.write_outputs()
 
 
 class EvalWriter(Callback):
@@ -266,13 +286,19 @@ def train(
 def resume(
     run_dir: str | os.PathLike[str],
     *,
+    epochs: int | None = None,
     callbacks: list[Callback] | None = None,
     device: str | None = None,
     threads: int | None = None,
     world: World | None = None,
 ) -> KeyedVectors:
-    """Continue an interrupted run from its checkpoint, with its own config and corpus, on
-    any number of ranks (``world``); every rank must see the run directory."""
+    """Continue a run from its checkpoint, with its own config and corpus, on any number of
+    ranks (``world``); every rank must see the run directory.
+
+    ``epochs`` trains it to that many epochs in all (more than it has finished), and is saved
+    in its config.json: the learning rate then decays over the new total, so it goes on from
+    where a run planned for ``epochs`` epochs would be at this point.
+    """
     run_dir = Path(run_dir)
     files = RunDir(run_dir)
     saved = rundir.read_config(run_dir)
@@ -281,10 +307,19 @@ def resume(
         values["device"] = device
     if threads is not None:
         values["threads"] = threads
+    if epochs is not None:
+        values["epochs"] = epochs
     cfg = TrainConfig.from_dict(values, str(files.config))
     if not files.checkpoint.exists():
         raise W2VError(f"{run_dir}: no {files.checkpoint.name} to resume from")
+    # Read first, so that a damaged checkpoint or a wrong --epochs fails before anything
+    # is tokenized or written.
+    state = read_checkpoint(files.checkpoint)
+    check_epochs_left(run_dir, Position(**state["position"]).epoch, cfg.epochs, epochs)
     run = Run(cfg, run_dir, callbacks, world)
+    if epochs is not None and run.run_dir is not None:  # the new plan, before it trains
+        payload = {key: value for key, value in saved.items() if key != "format"}
+        rundir.write_config(run_dir, {**payload, "config": {**saved["config"], "epochs": epochs}})
     vocab = Vocab.load(files.vocab)
     encoded = load_encoded(saved.get("encoded")) if world is None else None
     if encoded is None:  # the cache was cleared: tokenize the corpus again
@@ -296,6 +331,22 @@ def resume(
     else:
         run.vocab, run.encoded, run.source = vocab, encoded, saved.get("corpus")
     trainer = run.make_trainer()
-    trainer.load_checkpoint(files.checkpoint)
+    trainer.load_state(state, files.checkpoint)
+    del state  # the tables are in the trainer's now
     trainer.train()
     return run.finish()
+
+
+def check_epochs_left(run_dir: Path, done: int, planned: int, asked: int | None) -> None:
+    """A resumed run must have epochs left to train: ``done`` of ``planned`` are finished,
+    ``asked`` is the new total when one was given."""
+    if asked is not None and asked <= done:
+        raise W2VError(
+            f"{run_dir}: {option('epochs', asked)} is not more than the {done} epochs it has "
+            f"trained already; give a larger total, such as {option('epochs', done + 1)}"
+        )
+    if done >= planned:
+        raise W2VError(
+            f"{run_dir}: the run has finished all its {done} epochs; to train it more, "
+            f"resume it with a larger total ({option('epochs', done + 1)} or more)"
+        )

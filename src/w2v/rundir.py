@@ -10,6 +10,9 @@ A run directory holds everything a run made and needs to go on:
     vectors.txt|bin  the input vectors in word2vec's format
     loss.png, eval.png, words.png   what `w2v plot` draws there
 
+history.json and the vectors are written with every checkpoint as well as at the end, so a
+run stopped midway is a run to query, evaluate and plot as of its last checkpoint.
+
 Nothing else in w2v spells these names: it asks a :class:`RunDir` for the path.
 """
 
@@ -20,10 +23,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_write, write_json
-from .errors import W2VError
+from .errors import W2VError, on_command_line, option
+
+if TYPE_CHECKING:
+    from .vectors import KeyedVectors
 
 RUN_FORMAT = "w2v-run"
 EVAL_FORMAT = "w2v-eval"
@@ -108,9 +114,10 @@ def prepare(output: str | os.PathLike[str], overwrite: bool) -> Path:
         # a w2v run that never trained is cleared; anything else only with --overwrite
         untrained = _is_a_run_config(run_dir) and not files.holds_a_run()
         if not untrained and not overwrite:
+            how = f"--resume {run_dir}" if on_command_line() else f"w2v.resume({str(run_dir)!r})"
             raise W2VError(
-                f"{run_dir}: already holds a run; continue it with --resume {run_dir}, "
-                "or pass --overwrite to replace it"
+                f"{run_dir}: already holds a run; continue it with {how}, "
+                f"or pass {option('overwrite', True)} to replace it"
             )
         for path in files.files():  # nothing old may pass for the new run's
             path.unlink(missing_ok=True)
@@ -119,6 +126,18 @@ def prepare(output: str | os.PathLike[str], overwrite: bool) -> Path:
     except OSError as exc:
         raise W2VError(f"{run_dir}: cannot create the run directory: {exc.strerror}") from None
     return run_dir
+
+
+def write_outputs(
+    run_dir: Path, vectors: KeyedVectors, history: dict[str, Any], binary: bool
+) -> None:
+    """What a run has made so far, each file atomically: the vectors in word2vec's binary or
+    text format, and history.json."""
+    files = RunDir(run_dir)
+    vectors.save_word2vec_format(files.vectors(binary), binary=binary)
+    # a file of the other format would win or pass for this run's (an overwritten run's)
+    files.vectors(not binary).unlink(missing_ok=True)
+    write_json(files.history, history)
 
 
 # -- config.json --------------------------------------------------------------------------

@@ -16,7 +16,9 @@ depends on the name:
   as its splits, in the order it lists them;
 * ``.arrow`` (Arrow IPC, stream or file format), ``.parquet``, ``.jsonl`` / ``.ndjson``
   (``.json`` too when given directly): tables; one column holds the text
-  (see :func:`iter_texts`).
+  (see :func:`iter_texts`);
+* ``.tsv``, ``.csv``, and any text file when a delimiter is given: delimited text, one
+  record per row, the text in one column (columns.Layout).
 
 Hidden files and folders (a name starting with ``.``), ``__MACOSX`` and ``*.json``
 files met inside a directory or a zip are skipped: the latter are metadata, not text.
@@ -50,6 +52,7 @@ from typing import IO, NamedTuple
 import pyarrow as pa
 
 from . import columns
+from .columns import Layout
 from .errors import W2VError, first_line
 
 log = logging.getLogger(__name__)
@@ -299,7 +302,7 @@ def _text_chunks(f: IO[bytes]) -> Iterator[Piece]:
         yield Piece(buf, False)
 
 
-def _zip_chunks(src: Path | IO[bytes], wanted: str | None, display: str) -> Iterator[Chunk]:
+def _zip_chunks(src: Path | IO[bytes], layout: Layout, display: str) -> Iterator[Chunk]:
     try:
         zf = zipfile.ZipFile(src)
     except zipfile.BadZipFile as e:
@@ -322,8 +325,20 @@ def _zip_chunks(src: Path | IO[bytes], wanted: str | None, display: str) -> Iter
 
             compression, fmt = _classify(info.filename)
             yield from _guard(
-                member, _format_chunks(fmt, compression, open_member, None, wanted, member)
+                member,
+                _format_chunks(
+                    fmt, compression, open_member, None, layout, member, _text_suffix(info.filename)
+                ),
             )
+
+
+def _text_or_delimited(f: IO[bytes], layout: Layout, suffix: str, display: str) -> Iterator[Chunk]:
+    delimiter = layout.delimiter_for(suffix)
+    if delimiter is None:
+        layout.check_plain_text(display)
+        yield from _text_chunks(f)
+    else:
+        yield from columns.delimited_chunks(f, layout, delimiter, display)
 
 
 def _format_chunks(
@@ -331,14 +346,20 @@ def _format_chunks(
     compression: str | None,
     open_raw: Callable[[], IO[bytes]],
     path: Path | None,
-    wanted: str | None,
+    layout: Layout,
     display: str,
+    suffix: str,
 ) -> Iterator[Chunk]:
-    """Chunks of one file; ``path`` is given when it is a plain file on disk."""
+    """Chunks of one file; ``path`` is given when it is a plain file on disk; ``suffix`` is
+    its name's (``.tsv`` for ``captions.tsv.gz``)."""
     if fmt == "text":
         with _opened(open_raw, compression) as f:
-            yield from _text_chunks(f)
-    elif fmt == "jsonl":
+            yield from _text_or_delimited(f, layout, suffix, display)
+        return
+    if fmt != "zip":  # a zip's members are checked one by one
+        layout.check_table(display, "JSON lines" if fmt == "jsonl" else fmt)
+    wanted = layout.text_column
+    if fmt == "jsonl":
         with _opened(open_raw, compression) as f:
             yield from columns.jsonl_chunks(f, wanted, display)
     elif compression is None and path is not None:
@@ -348,53 +369,67 @@ def _format_chunks(
         elif fmt == "parquet":
             yield from columns.parquet_chunks(path, wanted, display)
         else:
-            yield from _zip_chunks(path, wanted, display)
+            yield from _zip_chunks(path, layout, display)
     else:
         # Nested in a zip or compressed: these readers seek, which zip members and
         # gzip/bz2/xz streams support (slowly, but correctly).
-        reader = {
-            "arrow": columns.arrow_chunks,
-            "parquet": columns.parquet_chunks,
-            "zip": _zip_chunks,
-        }[fmt]
         with _opened(open_raw, compression) as f:
-            yield from reader(f, wanted, display)
+            if fmt == "zip":
+                yield from _zip_chunks(f, layout, display)
+            else:
+                reader = {"arrow": columns.arrow_chunks, "parquet": columns.parquet_chunks}[fmt]
+                yield from reader(f, wanted, display)
 
 
-def _file_chunks(path: Path, wanted: str | None) -> Iterator[Chunk]:
+def _text_suffix(name: str) -> str:
+    """The suffix that names a text file's kind, under any compression suffix."""
+    lower = name.lower()
+    for suffix in _COMPRESSED:
+        lower = lower.removesuffix(suffix)
+    return PurePosixPath(lower).suffix
+
+
+def _file_chunks(path: Path, layout: Layout) -> Iterator[Chunk]:
     compression, fmt = _classify(path.name)
     log.debug("reading %s as %s%s", path, fmt, f" ({compression})" if compression else "")
     display = str(path)
     yield from _guard(
         display,
         _format_chunks(
-            fmt, compression, functools.partial(open, path, "rb"), path, wanted, display
+            fmt,
+            compression,
+            functools.partial(open, path, "rb"),
+            path,
+            layout,
+            display,
+            _text_suffix(path.name),
         ),
     )
 
 
-def iter_chunks(source: Source, text_column: str | None) -> Iterator[Chunk]:
+def iter_chunks(source: Source, layout: Layout | None = None) -> Iterator[Chunk]:
+    layout = layout or Layout()
     if is_stdin(source):
-        yield from _guard("<stdin>", _text_chunks(sys.stdin.buffer))
+        yield from _guard("<stdin>", _text_or_delimited(sys.stdin.buffer, layout, "", "<stdin>"))
         return
     for path in source_files(source):
-        yield from _file_chunks(path, text_column)
+        yield from _file_chunks(path, layout)
 
 
-def iter_texts(source: Source, text_column: str | None = None) -> Iterator[str]:
+def iter_texts(source: Source, layout: Layout | None = None) -> Iterator[str]:
     """The raw text records of ``source``, in order.
 
     A record is a line of a text file (without its line ending) or a non-null value of
     the text column of a table; a list<string> column gives one record per string.
-    The text column is ``text_column`` if given, else a column named ``text``, else the
-    only string or list-of-strings column.
+    The text column is ``layout.text_column`` if given, else a column named ``text``, else
+    the only string or list-of-strings column (of delimited text: the only column).
 
     A line longer than :data:`READ_BLOCK_SIZE` is never held whole: it comes as several
     consecutive pieces, cut at whitespace (the whitespace character at a cut is
     dropped), so tokenizing each piece gives exactly the tokens of the line.
     """
     in_line = False
-    for chunk in iter_chunks(source, text_column):
+    for chunk in iter_chunks(source, layout):
         if isinstance(chunk, list):
             yield from chunk
             continue

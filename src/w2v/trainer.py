@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .distributed import RankLost, TableSync, World, sum_numbers
 from .engines import base
 from .engines.base import Chunks, Schedule, Setup, Tables
-from .errors import W2VError
+from .errors import W2VError, option
 from .rundir import RunDir
 from .vocab import Vocab
 
@@ -64,7 +64,7 @@ def diverged(epoch: int, loss: float) -> str:
     """The message of a run whose loss stopped being a number."""
     return (
         f"training diverged in epoch {epoch} (loss is {loss}); "
-        "try a smaller --alpha or --batch-size"
+        f"try a smaller {option('alpha')} or {option('batch_size')}"
     )
 
 
@@ -116,18 +116,28 @@ class Callback:
     """Hooks for progress reporting; the library itself never prints.
 
     ``on_corpus_ready`` and ``on_trainer_ready`` come from the run's stages (run.py), the
-    others from the Trainer.
+    others from the Trainer, in the order they are listed. ``on_checkpoint`` follows every
+    checkpoint written (run.py writes the run's vectors and history there: the Trainer knows
+    no words or files).
     """
 
     def on_corpus_ready(self, stats: CorpusStats) -> None: ...
 
     def on_trainer_ready(self, trainer: Trainer) -> None: ...
 
+    def on_compile_begin(self, trainer: Trainer) -> None:
+        """The engine gets ready: a compiled engine compiles its kernel now (seconds, the
+        first time after an install) or loads it from its cache."""
+
+    def on_compile_end(self, trainer: Trainer, seconds: float) -> None: ...
+
     def on_train_begin(self, trainer: Trainer) -> None: ...
 
     def on_batch_end(self, trainer: Trainer, words: int) -> None: ...
 
     def on_epoch_end(self, trainer: Trainer, summary: EpochSummary) -> None: ...
+
+    def on_checkpoint(self, trainer: Trainer) -> None: ...
 
     def on_train_end(self, trainer: Trainer) -> None: ...
 
@@ -237,7 +247,12 @@ class Trainer:
 
     def train(self) -> Tables:
         """Run (or continue) training to the last epoch; Ctrl-C checkpoints and raises."""
+        for cb in self.callbacks:
+            cb.on_compile_begin(self)
+        started = time.perf_counter()
         self.compile()  # before the clock of the first epoch starts
+        for cb in self.callbacks:
+            cb.on_compile_end(self, time.perf_counter() - started)
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
@@ -248,6 +263,7 @@ class Trainer:
                 raise TrainingInterrupted(self.run_dir, False, epochs, str(lost)) from None
         except KeyboardInterrupt:  # (also when it lands while the above is raised)
             if self.world is None:
+                self._log_finite_point()  # the history up to the moment it stopped
                 self.save_checkpoint()
             raise TrainingInterrupted(
                 self.run_dir, self.world is None, self.position.epoch
@@ -375,6 +391,12 @@ class Trainer:
         self._point_loss = 0.0
         self._point_examples = self._point_words = 0
 
+    def _log_finite_point(self) -> None:
+        """The loss since the last point as a point of its own, unless it is not a number
+        (a stop is not the place to report that the run diverged)."""
+        if self._point_examples and math.isfinite(float(self._point_loss)):
+            self._log_point()
+
     # -- results and checkpoints -------------------------------------------------------------
 
     def input_vectors(self) -> np.ndarray:
@@ -397,13 +419,20 @@ class Trainer:
         path = RunDir(self.run_dir).checkpoint
         checkpoint.write(path, arrays, meta)
         log.info("checkpoint written to %s", path)
+        for cb in self.callbacks:
+            cb.on_checkpoint(self)
 
     def load_checkpoint(self, path: Path) -> None:
-        state = read_checkpoint(path)
+        self.load_state(read_checkpoint(path), path)
+
+    def load_state(self, state: dict[str, Any], path: Path) -> None:
+        """Continue from a checkpoint already read (read_checkpoint) from ``path``."""
         if state["vocab_size"] != len(self.vocab) or state["dim"] != self.config.dim:
-            raise W2VError(f"{path}: checkpoint does not match this run's vocabulary or --dim")
+            raise W2VError(
+                f"{path}: checkpoint does not match this run's vocabulary or {option('dim')}"
+            )
         if ("output" in state) == self.config.tied:
-            raise W2VError(f"{path}: checkpoint does not match this run's --tied setting")
+            raise W2VError(f"{path}: checkpoint does not match this run's {option('tied')} setting")
         shape = (len(self.vocab), self.config.dim)
         if any(state[n].shape != shape for n in ("input", "output") if n in state):
             raise W2VError(f"{path}: checkpoint is incomplete or damaged")

@@ -3,7 +3,10 @@
 ``KeyedVectors`` follows gensim 4's ``KeyedVectors`` names and semantics where they
 overlap, so code written against gensim reads the same here. The file formats live in
 formats.py; ``load_word2vec_format`` / ``save_word2vec_format`` are gensim's doors to them.
-This module knows words and vectors, not training.
+gensim's other queries (means, distances, ranks) are mixed in from vectors_queries.py, and
+its edits (adding, sorting, normalising, merging a file) from vectors_edits.py; this module
+keeps the table, its caches and the neighbour searches. It knows words and vectors, not
+training.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import numpy as np
 
 from . import formats
 from .errors import UnknownWordError, W2VError
-from .evaluate import COSMUL_EPSILON, AnalogyHits, analogy_hits, evaluate_word_pairs
+from .evaluate import COSMUL_EPSILON
 from .rundir import RunDir, read_vocab
 from .spelling import Speller
+from .vectors_edits import EditMixin
+from .vectors_queries import QueryMixin
 
 __all__ = ["KeyedVectors", "load_vectors"]
 
@@ -27,14 +32,16 @@ PathLike = str | os.PathLike[str]
 # What most_similar accepts per item: a word, a vector, or either with a weight.
 Query = str | np.ndarray | tuple[str | np.ndarray, float]
 
-GENSIM_RESTRICT_VOCAB = 300_000  # gensim's default for its evaluate_* methods
 
-
-class KeyedVectors:
+class KeyedVectors(QueryMixin, EditMixin):
     """Word vectors: one float32 row per word, most frequent words first.
 
-    The arrays are treated as immutable once constructed: normalised vectors and
-    squared norms are computed on first use and cached.
+    Lengths, normalised vectors, squared norms and the speller for unknown words are
+    computed on first use and cached. The table changes only through gensim's edits
+    (``add_vectors``, ``sort_by_descending_frequency``, ``unit_normalize_all``,
+    ``intersect_word2vec_format``, from vectors_edits.py), each of which keeps the caches
+    right; the rows and caches handed out are read-only. Code that writes into
+    ``kv.vectors`` itself must call ``fill_norms(force=True)`` afterwards, as gensim asks.
     """
 
     def __init__(
@@ -43,6 +50,11 @@ class KeyedVectors:
         vectors: np.ndarray,
         counts: np.ndarray | None = None,
     ) -> None:
+        self._assign(list(index_to_key), vectors, counts)
+
+    def _assign(self, index_to_key: list[str], vectors: np.ndarray, counts: Any) -> None:
+        """Check and install a whole table, forgetting every cache (the constructor, and
+        the edits that change the words)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be 2-D (words x dims), got shape {vectors.shape}")
@@ -56,14 +68,20 @@ class KeyedVectors:
             counts = np.asarray(counts, dtype=np.int64)
             if counts.shape != (len(index_to_key),):
                 raise ValueError(f"counts has shape {counts.shape}, expected ({len(vectors)},)")
-        self.index_to_key: list[str] = list(index_to_key)
+        self.index_to_key: list[str] = index_to_key
         self.key_to_index: dict[str, int] = key_to_index
-        self.vectors: np.ndarray = vectors
         self.vector_size: int = int(vectors.shape[1])
         self.counts: np.ndarray | None = counts
+        self._speller: Speller | None = None  # made on the first unknown word
+        self._set_vectors(vectors)
+
+    def _set_vectors(self, vectors: np.ndarray) -> None:
+        """Make ``vectors`` the table (same words) and forget what was computed from the
+        old one."""
+        self.vectors: np.ndarray = vectors
+        self._norms: np.ndarray | None = None
         self._normed: np.ndarray | None = None
         self._sq_norms: np.ndarray | None = None
-        self._speller: Speller | None = None  # made on the first unknown word
 
     # ------------------------------------------------------------------ lookup
 
@@ -105,12 +123,33 @@ class KeyedVectors:
     def get_normed_vectors(self) -> np.ndarray:
         """All vectors scaled to unit length (zero vectors stay zero); cached, read-only."""
         if self._normed is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            norms = self.norms[:, np.newaxis]
             normed = np.zeros_like(self.vectors)
             np.divide(self.vectors, norms, out=normed, where=norms > 0)
             normed.flags.writeable = False
             self._normed = normed
         return self._normed
+
+    @property
+    def norms(self) -> np.ndarray:
+        """The length of every vector (float32, cached, read-only): gensim's ``kv.norms``,
+        which gensim fills only in ``fill_norms``; here it is computed on first use."""
+        if self._norms is None:
+            norms = np.linalg.norm(self.vectors, axis=1)
+            norms.flags.writeable = False
+            self._norms = norms
+        return self._norms
+
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute and cache the vectors' lengths now (gensim's name; queries do it on
+        first use anyway). ``force=True`` first forgets every cache computed from the
+        vectors: the lengths, the normalised vectors, the squared norms. That is how code
+        that wrote into ``kv.vectors`` itself brings the caches back in line, as gensim
+        asks of such code.
+        """
+        if force:
+            self._set_vectors(self.vectors)
+        self._norms = self.norms
 
     # -------------------------------------------------------------- similarity
 
@@ -139,8 +178,9 @@ class KeyedVectors:
     ) -> list[tuple[str, float]]:
         """The ``topn`` words nearest to the combination of the inputs, best first.
 
-        Cosine (gensim's semantics): each input, word or vector, is scaled to unit
-        length; they are averaged with weight +1 for positives and -1 for negatives
+        Cosine, gensim's semantics: each input word's vector is scaled to unit length and a
+        vector input is taken as it is; they are averaged, as ``get_mean_vector`` does,
+        with weight +1 for positives and -1 for negatives
         (a ``(item, weight)`` tuple sets the weight outright, in either list, as in
         gensim); the mean is normalised and compared with every normalised vector.
         Input words are never returned. ``restrict_vocab=N`` searches only the first
@@ -156,25 +196,17 @@ class KeyedVectors:
             raise W2VError(f"unknown metric {metric!r}; expected 'cosine' or 'euclidean'")
         if topn < 1:
             return []
-        items = [(item, 1.0) for item in _as_list(positive)]
-        items += [(item, -1.0) for item in _as_list(negative)]
+        items = [_split_weight(item, 1.0) for item in _as_list(positive)]
+        items += [_split_weight(item, -1.0) for item in _as_list(negative)]
         if not items:
             raise W2VError("most_similar needs at least one word or vector")
-        mean = np.zeros(self.vector_size, dtype=np.float64)
-        total_weight = 0.0
-        exclude: set[int] = set()
-        for raw_item, default_weight in items:
-            item, weight = _split_weight(raw_item, default_weight)
-            unit, index = self._unit_input(item)
-            if index is not None:
-                exclude.add(index)
-            mean += weight * unit
-            total_weight += abs(weight)
-        if total_weight > 0:
-            mean /= total_weight
+        keys = [item if isinstance(item, str) else self._query_vector(item) for item, _ in items]
+        weights = [weight for _, weight in items]
+        mean, used = self._weighted_mean(keys, weights, pre_normalize=True, ignore_missing=False)
         query = _unit(mean).astype(np.float32)
         end = self._search_end(restrict_vocab)
         scores = self.get_normed_vectors()[:end] @ query
+        exclude = {index for index in used if index is not None}
         return self._top(scores, topn, exclude, largest=True)
 
     def most_similar_cosmul(
@@ -225,23 +257,6 @@ class KeyedVectors:
         """The words with the highest cosine similarity to ``vector``."""
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
-    def doesnt_match(self, words: Iterable[str]) -> str:
-        """The word furthest from the mean of the (normalised) words, as gensim.
-
-        Unknown words are ignored; ``W2VError`` when none is left.
-        """
-        if isinstance(words, str):
-            raise TypeError("doesnt_match takes a list of words, not a single string")
-        used = [word for word in words if word in self]
-        if not used:
-            raise W2VError("doesnt_match: none of the words is in the vocabulary")
-        normed = self.get_normed_vectors()[[self.key_to_index[w] for w in used]]
-        centre = _unit(normed.astype(np.float64).mean(axis=0)).astype(np.float32)
-        scores = normed @ centre
-        # gensim takes the last of sorted(zip(scores, words), reverse=True): on a tie
-        # in score that is the smallest word, which min() over the same pairs gives.
-        return min(zip(scores.tolist(), used, strict=True))[1]
-
     def analogy(
         self, a: str, b: str, c: str, topn: int = 1, method: str = "add"
     ) -> list[tuple[str, float]]:
@@ -278,54 +293,6 @@ class KeyedVectors:
         words, vectors = formats.read_word2vec(path, binary=binary, limit=limit)
         return cls(words, vectors)
 
-    # ------------------------------------------------------------- evaluation
-
-    def evaluate_word_pairs(
-        self,
-        pairs: PathLike,
-        restrict_vocab: int = GENSIM_RESTRICT_VOCAB,
-        case_insensitive: bool = True,
-    ) -> tuple[tuple[float | None, None], tuple[float | None, None], float]:
-        """gensim's ``evaluate_word_pairs``: ``((pearson, None), (spearman, None),
-        oov_percent)`` on a word-pair file (a path or a bundled benchmark's name).
-
-        The numbers are w2v's evaluator's (evaluate.evaluate_word_pairs), which agree with
-        gensim's; the p-values gensim takes from scipy are not computed (None).
-        """
-        result = evaluate_word_pairs(
-            self, pairs, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
-        )
-        oov = 100.0 * result.oov / result.total if result.total else 0.0
-        return (result.pearson, None), (result.spearman, None), oov
-
-    def evaluate_word_analogies(
-        self,
-        analogies: PathLike,
-        restrict_vocab: int = GENSIM_RESTRICT_VOCAB,
-        case_insensitive: bool = True,
-    ) -> tuple[float, list[dict[str, Any]]]:
-        """gensim's ``evaluate_word_analogies`` (3CosAdd): ``(accuracy, sections)``, each
-        section ``{"section": name, "correct": [(a, b, c, d), ...], "incorrect": [...]}``
-        and a last one named ``"Total accuracy"``; questions with unknown words are in
-        neither list."""
-        hits: AnalogyHits = analogy_hits(
-            self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
-        )
-        sections: list[dict[str, Any]] = []
-        for name, questions in hits.sections:
-            sections.append(
-                {
-                    "section": name,
-                    "correct": [q for q, right in questions if right],
-                    "incorrect": [q for q, right in questions if not right],
-                }
-            )
-        correct = [q for s in sections for q in s["correct"]]
-        incorrect = [q for s in sections for q in s["incorrect"]]
-        sections.append({"section": "Total accuracy", "correct": correct, "incorrect": incorrect})
-        asked = len(correct) + len(incorrect)
-        return (len(correct) / asked if asked else 0.0), sections
-
     # ---------------------------------------------------------------- internals
 
     def _unit_input(self, item: Any) -> tuple[np.ndarray, int | None]:
@@ -334,12 +301,53 @@ class KeyedVectors:
             index = self.get_index(item)
             return self.get_normed_vectors()[index].astype(np.float64), index
         if isinstance(item, np.ndarray):
-            if item.shape != (self.vector_size,):
-                raise ValueError(
-                    f"query vector has shape {item.shape}, expected ({self.vector_size},)"
-                )
-            return _unit(item.astype(np.float64)), None
+            return _unit(self._query_vector(item)), None
         raise TypeError(f"expected a word or a vector, got {type(item).__name__}")
+
+    def _query_vector(self, vector: np.ndarray) -> np.ndarray:
+        if vector.shape != (self.vector_size,):
+            raise ValueError(
+                f"query vector has shape {vector.shape}, expected ({self.vector_size},)"
+            )
+        return vector.astype(np.float64)
+
+    def _weighted_mean(
+        self,
+        keys: Sequence[str | np.ndarray],
+        weights: Sequence[float] | np.ndarray | None,
+        *,
+        pre_normalize: bool,
+        ignore_missing: bool,
+    ) -> tuple[np.ndarray, list[int | None]]:
+        """gensim's mean of words and vectors (float64), and the row of each item used
+        (None for a vector). Words are scaled to unit length with ``pre_normalize``,
+        vectors never; an unknown word is skipped with ``ignore_missing``, weight and all.
+        The sum is divided by the sum of the absolute weights used."""
+        if isinstance(keys, str):
+            raise TypeError("expected a list of words or vectors, not a single string")
+        if len(keys) == 0:
+            raise W2VError("cannot take the mean of no words or vectors")
+        factors = np.ones(len(keys)) if weights is None else np.asarray(weights, np.float64)
+        if factors.shape != (len(keys),):
+            raise ValueError(f"{len(keys)} words or vectors but weights of shape {factors.shape}")
+        table = self.get_normed_vectors() if pre_normalize else self.vectors
+        mean = np.zeros(self.vector_size, dtype=np.float64)
+        total = 0.0
+        used: list[int | None] = []
+        for key, weight in zip(keys, factors.tolist(), strict=True):
+            if isinstance(key, np.ndarray):
+                vector, index = self._query_vector(key), None
+            elif isinstance(key, str) and ignore_missing and key not in self.key_to_index:
+                continue
+            else:
+                index = self.get_index(key)  # an unknown word: KeyError with suggestions
+                vector = table[index].astype(np.float64)
+            mean += weight * vector
+            total += abs(weight)
+            used.append(index)
+        if total > 0:
+            mean /= total
+        return mean, used
 
     def _search_end(self, restrict_vocab: int | None) -> int:
         if restrict_vocab is not None and restrict_vocab < 0:

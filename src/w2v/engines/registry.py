@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import W2VError
+from ..errors import W2VError, option
 
 if TYPE_CHECKING:
     from ..distributed import World
@@ -102,11 +102,11 @@ def resolve_device(name: str, world: World | None = None) -> str:
         name = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
     elif name == "cuda" and not torch.cuda.is_available():
         raise W2VError(
-            "--device cuda: no CUDA device is available (torch was built "
+            f"{option('device', 'cuda')}: no CUDA device is available (torch was built "
             f"{'without' if torch.version.cuda is None else 'with'} CUDA)"
         )
     elif name == "mps" and not mps_ok:
-        raise W2VError("--device mps: no MPS device is available")
+        raise W2VError(f"{option('device', 'mps')}: no MPS device is available")
     if name == "cuda" and world is not None:
         torch.cuda.set_device(world.local_rank)
         return f"cuda:{world.local_rank}"
@@ -120,19 +120,20 @@ def check_config(config: Knobs) -> None:
     spec = ENGINES[config.engine]
     if not spec.trains(config.loss, config.optimizer):
         message = (
-            f"--engine {spec.name} trains with --loss {'/'.join(spec.losses)} and "
-            f"--optimizer {'/'.join(spec.optimizers)}"
+            f"{option('engine', spec.name)} trains with {option('loss', '/'.join(spec.losses))} "
+            f"and {option('optimizer', '/'.join(spec.optimizers))}"
         )
         other = next((s for s in ENGINES.values() if s.trains(config.loss, config.optimizer)), None)
         if other is not None:
             message += (
-                f"; use --engine {other.name} for --loss {config.loss} with "
-                f"--optimizer {config.optimizer}"
+                f"; use {option('engine', other.name)} for {option('loss', config.loss)} with "
+                f"{option('optimizer', config.optimizer)}"
             )
         raise W2VError(message)
     if config.device != "auto" and config.device not in spec.devices:
         raise W2VError(
-            f"--engine {spec.name} trains on {spec.where()}, not --device {config.device}"
+            f"{option('engine', spec.name)} trains on {spec.where()}, not "
+            f"{option('device', config.device)}"
         )
 
 
@@ -145,13 +146,15 @@ def choose(config: Knobs, device: object) -> EngineSpec:
         spec = ENGINES[config.engine]
         if not spec.installed():
             raise W2VError(
-                f"--engine {spec.name}: {spec.needs} is not installed (pip install {spec.needs})"
+                f"{option('engine', spec.name)}: {spec.needs} is not installed "
+                f"(pip install {spec.needs})"
             )
         if device_type not in spec.devices:  # the config rules out the rest: device auto
             fallback = next(s.name for s in ENGINES.values() if device_type in s.devices)
             raise W2VError(
-                f"--engine {spec.name} trains on {spec.where()}, and --device auto chose "
-                f"{device_type}; add --device {spec.devices[0]}, or use --engine {fallback}"
+                f"{option('engine', spec.name)} trains on {spec.where()}, and "
+                f"{option('device', 'auto')} chose {device_type}; add "
+                f"{option('device', spec.devices[0])}, or use {option('engine', fallback)}"
             )
         return spec
     for spec in ENGINES.values():
@@ -161,7 +164,9 @@ def choose(config: Knobs, device: object) -> EngineSpec:
             and spec.installed()
         ):
             return spec
-    raise W2VError(f"no engine trains --loss {config.loss} --optimizer {config.optimizer}")
+    raise W2VError(
+        f"no engine trains {option('loss', config.loss)} {option('optimizer', config.optimizer)}"
+    )
 
 
 def load(spec: EngineSpec) -> type:
