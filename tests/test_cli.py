@@ -419,6 +419,13 @@ def test_a_broken_torchrun_environment_is_one_line(planted_file, tmp_path, capsy
         (["--seed", "-5"], "--seed must be >= 0"),
         (["--alpha", "nan"], "--alpha must be > 0"),
         (["--alpha", "1e-30"], "--min-alpha must not exceed --alpha"),
+        (["--epochs", "100000000000000000000"], "--epochs must be at most 1,000,000"),
+        (["--window", "100000000000000000000"], "--window must be at most --max-sentence-length"),
+        (["--negative", "100000000"], "--negative must be at most 10,000"),
+        (["--dim", "10000000000"], "more than this machine's"),
+        (["--eval-benchmarks", "ws353"], "--eval-benchmarks picks the benchmarks of --eval"),
+        (["--delimiter", ""], "--delimiter must be one character"),
+        (["--limit", "0"], "--limit must be >= 1"),
     ],
 )
 def test_hostile_values_are_one_line(planted_file, tmp_path, capsys, flags, match):

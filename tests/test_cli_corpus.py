@@ -56,6 +56,7 @@ def test_a_column_option_on_plain_text_is_one_line_and_blocks_nothing(
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "plain text has no columns, so --text-column does not apply" in err
     assert "give --delimiter" in err
+    assert not out.exists()  # refused before the run directory was made
     # the retry with the missing flag goes through in the same directory
     code, _, err = run_cli(capsys, "train", str(captions_tsv), "-o", str(out), "--text-column",
                            "2", "--delimiter", "tab", *FAST)  # fmt: skip

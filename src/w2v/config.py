@@ -24,6 +24,10 @@ from .tokenize import TOKENIZERS, Tokenizer
 # word2vec's MAX_SENTENCE_LENGTH: a longer line (text8 is one) is cut into sentences of this
 # many tokens.
 MAX_SENTENCE_LENGTH = 10_000
+# Bounds that keep the corpus position and the draws of negatives in the kernels' integers,
+# far above anything that trains well.
+MAX_EPOCHS = 1_000_000
+MAX_NEGATIVE = 10_000
 
 
 # The option groups of `w2v train --help`, in TrainConfig's order: a group holds the fields
@@ -196,7 +200,16 @@ class TrainConfig:
         checks = [
             (self.dim > 0, f"{o('dim')} must be > 0"),
             (self.window >= 1, f"{o('window')} must be >= 1"),
+            (
+                self.window <= self.max_sentence_length,
+                f"{o('window')} must be at most {o('max_sentence_length')} "
+                f"({self.max_sentence_length}): no context is farther away than a sentence",
+            ),
             (self.negative >= 0, f"{o('negative')} must be >= 0"),
+            (
+                self.negative <= MAX_NEGATIVE,
+                f"{o('negative')} must be at most {MAX_NEGATIVE:,} (word2vec uses 5 to 20)",
+            ),
             (
                 self.loss != "ns" or self.negative >= 1,
                 f"{o('negative')} must be >= 1 for negative sampling ({o('loss', 'ns')})",
@@ -205,6 +218,7 @@ class TrainConfig:
             (self.min_count >= 1, f"{o('min_count')} must be >= 1"),
             (self.max_vocab is None or self.max_vocab >= 1, f"{o('max_vocab')} must be >= 1"),
             (self.epochs >= 1, f"{o('epochs')} must be >= 1"),
+            (self.epochs <= MAX_EPOCHS, f"{o('epochs')} must be at most {MAX_EPOCHS:,}"),
             (self.seed >= 0, f"{o('seed')} must be >= 0"),
             (self.batch_size >= 1, f"{o('batch_size')} must be >= 1"),
             (self.max_sentence_length >= 1, f"{o('max_sentence_length')} must be >= 1"),
@@ -224,6 +238,11 @@ class TrainConfig:
             (self.threads is None or self.threads >= 1, f"{o('threads')} must be >= 1"),
             (self.checkpoint_every >= 0, f"{o('checkpoint_every')} must be >= 0"),
             (self.sync_words >= 1, f"{o('sync_words')} must be >= 1"),
+            (
+                self.eval or self.eval_benchmarks is None,
+                f"{o('eval_benchmarks')} picks the benchmarks of {o('eval', True)}: "
+                f"add {o('eval', True)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engines, rundir
+from . import engines, rundir, sources
 from .atomic import write_json
 from .columns import Layout
 from .config import TrainConfig, build_config
@@ -270,6 +270,8 @@ def train(
     # Where and with which engine, before anything is written: a run that cannot train
     # leaves no directory behind.
     engines.choose(cfg, engines.resolve_device(cfg.device, world))
+    if isinstance(corpus, (str, os.PathLike)):
+        sources.check_layout(corpus, Layout(cfg.text_column, cfg.delimiter, cfg.header))
     run_dir = None
     if output is not None:
         if world is None or world.is_main:

@@ -242,6 +242,20 @@ def source_files(source: Source) -> list[Path]:
     return [path]
 
 
+def check_layout(source: Source, layout: Layout) -> None:
+    """Refuse, before anything is read, an option that does not apply to a file of
+    ``source`` (a zip's members are checked as they are read)."""
+    files = [Path("")] if is_stdin(source) else source_files(source)
+    for path in files:
+        display = display_name(source) if is_stdin(source) else str(path)
+        _, fmt = _classify(path.name)
+        if fmt == "text":
+            if layout.delimiter_for(_text_suffix(path.name)) is None:
+                layout.check_plain_text(display)
+        elif fmt != "zip":
+            layout.check_table(display, "JSON lines" if fmt == "jsonl" else fmt)
+
+
 def _decompressed(raw: IO[bytes], compression: str) -> IO[bytes]:
     if compression == ".gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")

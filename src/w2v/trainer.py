@@ -54,6 +54,25 @@ class TrainingInterrupted(Exception):
         self.reason = reason  # why it stopped, when it was not Ctrl-C
 
 
+def check_memory(vocab_size: int, config: TrainConfig) -> None:
+    """Refuse tables larger than the machine's memory, before allocating them: a MemoryError
+    (or the machine swapping for an hour) is a worse answer than one line."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: let it try
+        return
+    tables = 1 if config.tied else 2
+    if config.optimizer == "adamw":
+        tables *= 3  # two moments per row
+    needed = vocab_size * config.dim * 4 * tables
+    if needed > memory:
+        raise W2VError(
+            f"the model needs {needed / 2**30:,.1f} GiB for its tables ({vocab_size:,} words x "
+            f"{config.dim} dims x {tables} tables of float32), more than this machine's "
+            f"{memory / 2**30:,.1f} GiB; lower {option('dim')} or {option('max_vocab')}"
+        )
+
+
 def available_cores(world: World | None = None) -> int:
     """This process's cores; under torchrun, its part of them (the node's ranks share them)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -168,6 +187,8 @@ class Trainer:
         spec = engines.choose(config, self.device)
         self.engine_name = spec.name
         engine_class = engines.load(spec)
+        if self.device == "cpu":
+            check_memory(len(vocab), config)
         self.tables: Tables = engine_class.new_tables(
             len(vocab),
             config.dim,
