@@ -58,3 +58,27 @@ class StopAfterBatches(Callback):
         self.n -= 1
         if self.n == 0:
             raise KeyboardInterrupt
+
+
+# -- the compiled kernels' random draws, written out (to replay a chunk in Python) ------------
+
+MASK64 = (1 << 64) - 1
+ALIAS_BITS = 31  # as numba_kernel packs a noise table entry
+
+
+def lcg(state: int) -> int:
+    """word2vec.c's generator."""
+    return (state * 25214903917 + 11) & MASK64
+
+
+def alias_entries(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return table >> ALIAS_BITS, table & ((1 << ALIAS_BITS) - 1)
+
+
+def draw_noise(table: np.ndarray, state: int) -> tuple[int, int]:
+    """The alias draw written out: a slot from this draw, the coin from the next."""
+    thresholds, aliases = alias_entries(table)
+    slot = ((state >> 32) * len(table)) >> 32
+    state = lcg(state)
+    word = slot if (state >> 32) < thresholds[slot] else int(aliases[slot])
+    return word, state

@@ -153,7 +153,10 @@ def test_empty_vocabulary(tmp_path, capsys):
         (["--dim", "ten"], "--dim"),
         (["--preset", "nope"], "--preset"),
         (["--no-such-flag"], "unrecognized"),
-        (["--engine", "numba", "--optimizer", "adamw"], "--engine numba trains with --loss ns"),
+        (
+            ["--engine", "numba", "--optimizer", "adamw-dense"],
+            "--engine numba trains with --loss ns/bce and --optimizer sgd/adamw",
+        ),
         (["--engine", "numba", "--device", "cuda"], "--engine numba trains on the CPU"),
         (["--sync-words", "0"], "--sync-words must be >= 1"),
         (["--negative-sharing", "all"], "--negative-sharing"),

@@ -74,9 +74,14 @@ BAD_VALUES = [
     ({"tokenizer": "nltk"}, "tokenizer must be one of words, seed", "--tokenizer must be one"),
     ({"header": "maybe"}, "header must be one of auto, yes, no", "--header must be one of"),
     (
-        {"engine": "numba", "loss": "bce"},
-        "engine='numba' trains with loss='ns'",
-        "--engine numba trains with --loss ns",
+        {"engine": "numba", "optimizer": "adamw-dense"},
+        "engine='numba' trains with loss='ns/bce' and optimizer='sgd/adamw'",
+        "--engine numba trains with --loss ns/bce and --optimizer sgd/adamw",
+    ),
+    (
+        {"engine": "numba", "loss": "bce", "model": "cbow"},
+        "engine='numba' does not train loss='bce' with model='cbow'; use engine='torch'",
+        "--engine numba does not train --loss bce with --model cbow; use --engine torch",
     ),
     (
         {"engine": "numba", "device": "mps"},

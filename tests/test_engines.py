@@ -34,7 +34,9 @@ def test_every_registered_engine_loads_as_an_engine():
 def test_auto_takes_the_first_engine_that_applies():
     cpu = torch.device("cpu")
     assert engines.choose(w2v.build_config(), cpu).name == "numba"
-    assert engines.choose(w2v.build_config(loss="bce"), cpu).name == "torch"
+    assert engines.choose(w2v.build_config(loss="bce"), cpu).name == "numba"
+    assert engines.choose(w2v.build_config(loss="bce", model="cbow"), cpu).name == "torch"
+    assert engines.choose(w2v.build_config(optimizer="adamw-dense"), cpu).name == "torch"
     assert engines.choose(w2v.build_config(optimizer="adamw"), "cuda").name == "torch"
     assert engines.choose(w2v.build_config(), "mps").name == "torch"
 

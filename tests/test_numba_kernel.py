@@ -9,10 +9,11 @@ from w2v.engines import numba_kernel as kernel
 from w2v.engines.torch_batches import Batch
 from w2v.engines.torch_model import Word2Vec
 
+from helpers import alias_entries, draw_noise, lcg
+
 pytestmark = pytest.mark.skipif(not kernel.available(), reason="numba is not installed")
 
 V, D = 10, 8
-MASK64 = (1 << 64) - 1
 
 
 def tables(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -72,23 +73,6 @@ def test_a_shared_window_is_not_the_same_as_applying_pairs_one_by_one():
     for c in CONTEXTS:
         kernel_window(seq_in, seq_out, CENTRE, [c], NEGATIVES, 0.3, False)
     assert not np.allclose(w_out, seq_out, atol=1e-4)
-
-
-def lcg(state: int) -> int:
-    return (state * 25214903917 + 11) & MASK64
-
-
-def alias_entries(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return table >> kernel.ALIAS_BITS, table & kernel.ALIAS_MASK
-
-
-def draw_noise(table: np.ndarray, state: int) -> tuple[int, int]:
-    """The alias draw written out: a slot from this draw, the coin from the next."""
-    thresholds, aliases = alias_entries(table)
-    slot = ((state >> 32) * len(table)) >> 32
-    state = lcg(state)
-    word = slot if (state >> 32) < thresholds[slot] else int(aliases[slot])
-    return word, state
 
 
 def replay_chunk(w_in, w_out, ids, offsets, keep_prob, noise, *, window, negative, cbow,

@@ -35,13 +35,19 @@ def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
 
     cpu = torch.device("cpu")
     assert choose_engine(w2v.build_config(), cpu) == "numba"
-    assert choose_engine(w2v.build_config(preset="seed"), cpu) == "torch"
+    assert choose_engine(w2v.build_config(preset="seed"), cpu) == "numba"
+    assert choose_engine(w2v.build_config(optimizer="adamw-dense"), cpu) == "torch"
+    assert choose_engine(w2v.build_config(loss="bce", model="cbow"), cpu) == "torch"
     assert choose_engine(w2v.build_config(engine="torch"), cpu) == "torch"
     assert choose_engine(w2v.build_config(), torch.device("cuda")) == "torch"
     with pytest.raises(W2VError, match="engine='numba' trains on the CPU"):
         choose_engine(w2v.build_config(engine="numba"), torch.device("cuda"))
-    with pytest.raises(W2VError, match="engine='numba' trains with loss='ns' and optimizer="):
-        w2v.build_config(engine="numba", optimizer="adamw")
+    with pytest.raises(W2VError, match="engine='numba' trains with loss='ns/bce' and optimizer="):
+        w2v.build_config(engine="numba", optimizer="adamw-dense")
+    with pytest.raises(
+        W2VError, match="engine='numba' does not train loss='bce' with model='cbow'"
+    ):
+        w2v.build_config(engine="numba", loss="bce", model="cbow")
     with pytest.raises(W2VError, match="engine='numba' trains on the CPU, not device='cuda'"):
         w2v.build_config(engine="numba", device="cuda")
 
@@ -88,7 +94,9 @@ def test_resume_equals_an_uninterrupted_run(planted_file, tmp_path, monkeypatch,
 
 def test_resume_across_chunks_and_with_adamw(planted_file, tmp_path, monkeypatch):
     monkeypatch.setattr(base, "CHUNK_TOKENS", 2000)  # many chunks per epoch
-    opts = dict(FAST, preset="seed", epochs=2, alpha=0.01, min_alpha=0.01, batch_size=32)
+    opts = dict(
+        FAST, preset="seed", engine="torch", epochs=2, alpha=0.01, min_alpha=0.01, batch_size=32
+    )
     straight = w2v.train(planted_file, tmp_path / "straight", **opts)
     with pytest.raises(TrainingInterrupted):
         w2v.train(planted_file, tmp_path / "cut", callbacks=[StopAfterBatches(150)], **opts)
@@ -137,7 +145,10 @@ def test_batch_size_one_is_one_step_per_centre_word(tmp_path):
             steps.append(words)
 
     sentences = [["a", "b", "c", "d"], ["c", "a", "b"]] * 5
-    w2v.train(sentences, preset="seed", epochs=1, batch_size=1, dim=4, callbacks=[Count()])
+    w2v.train(
+        sentences, preset="seed", engine="torch", epochs=1, batch_size=1, dim=4,
+        callbacks=[Count()],
+    )  # fmt: skip
     assert len(steps) == 35 and set(steps) == {1}
 
 

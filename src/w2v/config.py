@@ -122,7 +122,13 @@ class TrainConfig:
         ("ns", "bce"),
     )
     # --- optimisation -----------------------------------------------------------------------
-    optimizer: str = _knob("sgd", "sgd (word2vec's sparse updates) or adamw", ("sgd", "adamw"))
+    optimizer: str = _knob(
+        "sgd",
+        "sgd: word2vec's sparse updates; adamw: AdamW per row, as the original project's "
+        "one tensor per word (a row's moments, step count and weight decay move only when it "
+        "is used); adamw-dense: torch's AdamW over whole tables (torch engine)",
+        ("sgd", "adamw", "adamw-dense"),
+    )
     alpha: float | None = _knob(None, "initial learning rate (default 0.025 for sg, 0.05 for cbow)")
     min_alpha: float = _knob(0.0001, "learning rate reached, linearly, at the end of training")
     weight_decay: float = _knob(0.01, "weight decay of adamw")
@@ -323,11 +329,13 @@ def field_names() -> set[str]:
 
 def _upgraded(values: dict[str, Any]) -> dict[str, Any]:
     """A config saved before --tokenizer existed, in today's keys: such a run deleted
-    punctuation (the seed rule) unless it kept it, and never stripped markup. Resuming it
-    must tokenize its corpus as it did then."""
+    punctuation (the seed rule) unless it kept it, never stripped markup, and its adamw was
+    the dense one. Resuming it must tokenize and train as it did then."""
     if "tokenizer" in values:
         return values
     values = dict(values)
+    if values.get("optimizer") == "adamw":  # then torch's AdamW over the whole table
+        values["optimizer"] = "adamw-dense"
     keep = values.pop("keep_punctuation", False)
     values["tokenizer"] = "whitespace" if keep else "seed"
     values.setdefault("strip_markup", False)

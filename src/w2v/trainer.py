@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .distributed import RankLost, TableSync, World, sum_numbers
 from .engines import base
 from .engines.base import Chunks, Schedule, Setup, Tables
-from .errors import W2VError, option
+from .errors import W2VError, first_line, option
 from .rundir import RunDir
 from .vocab import Vocab
 
@@ -462,7 +462,10 @@ class Trainer:
         if not self.tables.tied:
             self.tables.assign(self.tables.output, state["output"])
         if state.get("engine") is not None:
-            self.engine.load_state_dict(state["engine"])
+            try:
+                self.engine.load_state_dict(state["engine"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise W2VError(f"{path}: {first_line(exc)}") from None
         self.position = Position(**state["position"])
         self.history = History(**state["history"])
         if self.sync is not None and (self.position.chunk or self.position.batch):

@@ -26,6 +26,30 @@ if TYPE_CHECKING:
 
 CHUNK_TOKENS = 1 << 18  # words per chunk; read when a Trainer is made (tests lower it)
 
+# AdamW as the original project ran it (PyTorch's defaults but for the learning rate and weight
+# decay, which are knobs), kept per row by both engines (see torch_optim.RowAdamW).
+ADAMW_BETAS = (0.9, 0.999)
+ADAMW_EPS = 1e-8
+ROW_ADAMW = "row-adamw"  # the kind of its state in a checkpoint
+
+
+def check_row_adamw_state(state: Any, shapes: list[tuple[int, ...]]) -> list[dict[str, Any]]:
+    """The per-table parts of a saved per-row AdamW state (``exp_avg``, ``exp_avg_sq`` of the
+    table's shape, ``step`` one count per row), checked against the tables' shapes; a
+    ValueError for anything else (another optimizer's or model's state)."""
+    if not isinstance(state, dict) or state.get("kind") != ROW_ADAMW:
+        raise ValueError("the checkpoint's optimizer state is not a per-row AdamW's")
+    tables = state.get("tables")
+    if not isinstance(tables, list) or len(tables) != len(shapes):
+        raise ValueError("the checkpoint's optimizer state has the wrong number of tables")
+    for saved, shape in zip(tables, shapes, strict=True):
+        if not isinstance(saved, dict):
+            raise ValueError("the checkpoint's optimizer state is damaged")
+        moments = [np.shape(saved.get(name)) for name in ("exp_avg", "exp_avg_sq")]
+        if moments != [shape, shape] or np.shape(saved.get("step")) != shape[:1]:
+            raise ValueError("the checkpoint's optimizer state does not fit the tables")
+    return tables
+
 
 def chunk_bounds(offsets: np.ndarray, chunk_tokens: int = CHUNK_TOKENS) -> np.ndarray:
     """Sentence indices cutting the corpus into chunks of about ``chunk_tokens`` tokens.

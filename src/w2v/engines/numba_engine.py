@@ -1,5 +1,9 @@
 """The numba engine: word2vec's loop compiled for the CPU, chunks trained by Hogwild threads.
 
+word2vec's own model (negative sampling, SGD) runs numba_kernel.train_chunk, a window at a
+time; the original project's BCE objective and AdamW run numba_centre.train_chunk_centres, an
+optimizer step per centre word, with AdamW's moments and step counts kept per row here.
+
 Threads train different chunks of the corpus at once and write to the shared tables without
 locks, as word2vec and gensim do; with one thread the result is bit-identical per seed. The
 kernel (numba_kernel.py) reads the id memory map itself and decays the learning rate per
@@ -15,8 +19,46 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from . import numba_centre
 from . import numba_kernel as kernel
-from .base import Chunks, Engine, Report, Schedule, Setup
+from .base import ROW_ADAMW, Chunks, Engine, Report, Schedule, Setup, check_row_adamw_state
+
+
+class RowAdamWState:
+    """AdamW's moments and step counts, per row of each table (one table when tied)."""
+
+    def __init__(self, tables: list[np.ndarray]) -> None:
+        self.exp_avg = [np.zeros_like(t) for t in tables]
+        self.exp_avg_sq = [np.zeros_like(t) for t in tables]
+        self.steps = [np.zeros(len(t), dtype=np.int64) for t in tables]
+
+    def kernel_args(self) -> tuple[np.ndarray, ...]:
+        """(exp_avg, exp_avg_sq, step) of the input table, then of the output table (the
+        input's again when tied)."""
+        last = len(self.steps) - 1
+        return (
+            self.exp_avg[0], self.exp_avg_sq[0], self.steps[0],
+            self.exp_avg[last], self.exp_avg_sq[last], self.steps[last],
+        )  # fmt: skip
+
+    def state_dict(self) -> dict:
+        return {
+            "kind": ROW_ADAMW,
+            "tables": [
+                {"exp_avg": m, "exp_avg_sq": v, "step": s}
+                for m, v, s in zip(self.exp_avg, self.exp_avg_sq, self.steps, strict=True)
+            ],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        shapes = [m.shape for m in self.exp_avg]
+        for i, saved in enumerate(check_row_adamw_state(state, shapes)):  # in place: the
+            self.exp_avg[i][...] = saved["exp_avg"]  # kernel holds these arrays
+            self.exp_avg_sq[i][...] = saved["exp_avg_sq"]
+            self.steps[i][...] = saved["step"]
+
+
+NO_STATE = (np.zeros((0, 0), np.float32),) * 2 + (np.zeros(0, np.int64),)
 
 
 class ChunkRunner:
@@ -42,8 +84,14 @@ class ChunkRunner:
         cbow: bool,
         shared_negatives: bool,
         threads: int,
+        bce: bool = False,
+        adamw: RowAdamWState | None = None,
+        weight_decay: float = 0.0,
     ) -> None:
         self.w_in, self.w_out = w_in, w_out
+        # word2vec's loop, or a step per centre word (the BCE objective, or AdamW)
+        self.centre_steps = bce or adamw is not None
+        self.bce, self.adamw, self.weight_decay = bce, adamw, weight_decay
         self.chunks = chunks
         self.ids = np.asarray(chunks.ids)
         self.keep_prob = np.ascontiguousarray(keep_prob, dtype=np.float64)
@@ -59,6 +107,15 @@ class ChunkRunner:
 
     def _kernel(self, first: int, end: int, words_before: int, seed: int) -> tuple[float, int]:
         s = self.schedule
+        if self.centre_steps:
+            state = self.adamw.kernel_args() if self.adamw is not None else NO_STATE * 2
+            return numba_centre.train_chunk_centres(
+                self.w_in, self.w_out, *state, self.w_in is self.w_out, self.ids,
+                self.chunks.offsets, first, end, self.keep_prob, self.noise, self.window,
+                self.shrink_windows, self.negative, self.cbow, not self.shared_negatives,
+                self.bce, self.adamw is not None, self.weight_decay, s.start, s.end,
+                words_before, s.total_words, seed, kernel.LOSS_EVERY,
+            )  # fmt: skip
         return kernel.train_chunk(
             self.w_in, self.w_out, self.ids, self.chunks.offsets, first, end, self.keep_prob,
             self.noise, self.window, self.shrink_windows, self.negative, self.cbow,
@@ -97,11 +154,13 @@ class ChunkRunner:
 
 
 class NumbaEngine(Engine):
-    """The compiled CPU engine (word2vec's loss and SGD only)."""
+    """The compiled CPU engine: word2vec's model, and the original project's (BCE, AdamW)."""
 
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)
         cfg = setup.config
+        tables = setup.tables.all()  # one when tied
+        self.adamw = RowAdamWState(tables) if cfg.optimizer == "adamw" else None
         # The tables themselves: the kernel writes straight into them, and a checkpoint loaded
         # into the tables in place is what the next chunk trains on.
         self.runner = ChunkRunner(
@@ -117,6 +176,9 @@ class NumbaEngine(Engine):
             cbow=cfg.model == "cbow",
             shared_negatives=cfg.negative_sharing == "window",
             threads=setup.threads,
+            bce=cfg.loss == "bce",
+            adamw=self.adamw,
+            weight_decay=cfg.weight_decay,
         )
 
     def compile(self) -> None:
@@ -133,3 +195,10 @@ class NumbaEngine(Engine):
                 yield Report(chunk, 1, True, words, loss, examples)
         finally:  # waits for the threads, so the tables are at rest
             results.close()
+
+    def state_dict(self) -> dict | None:
+        return None if self.adamw is None else self.adamw.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.adamw is not None:
+            self.adamw.load_state_dict(state)

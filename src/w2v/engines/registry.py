@@ -26,6 +26,7 @@ class Knobs(Protocol):
     """What choosing an engine reads of a TrainConfig."""
 
     engine: str
+    model: str
     loss: str
     optimizer: str
     device: str
@@ -43,12 +44,17 @@ class EngineSpec:
     losses: tuple[str, ...]
     optimizers: tuple[str, ...]
     needs: str | None = None  # a package it runs on, beyond the core ones
+    loss_models: tuple[tuple[str, str], ...] = ()  # (loss, model) it does not train
 
     def installed(self) -> bool:
         return self.needs is None or importlib.util.find_spec(self.needs) is not None
 
-    def trains(self, loss: str, optimizer: str) -> bool:
-        return loss in self.losses and optimizer in self.optimizers
+    def trains(self, loss: str, optimizer: str, model: str = "sg") -> bool:
+        return (
+            loss in self.losses
+            and optimizer in self.optimizers
+            and (loss, model) not in self.loss_models
+        )
 
     def where(self) -> str:
         return " or ".join(DEVICE_NAMES.get(d, d) for d in self.devices)
@@ -62,9 +68,10 @@ ENGINES: dict[str, EngineSpec] = {
             "w2v.engines.numba_engine",
             "NumbaEngine",
             devices=("cpu",),
-            losses=("ns",),
-            optimizers=("sgd",),
+            losses=("ns", "bce"),
+            optimizers=("sgd", "adamw"),
             needs="numba",
+            loss_models=(("bce", "cbow"),),
         ),
         EngineSpec(
             "torch",
@@ -72,7 +79,7 @@ ENGINES: dict[str, EngineSpec] = {
             "TorchEngine",
             devices=("cpu", "cuda", "mps"),
             losses=("ns", "bce"),
-            optimizers=("sgd", "adamw"),
+            optimizers=("sgd", "adamw", "adamw-dense"),
         ),
     )
 }
@@ -118,16 +125,22 @@ def check_config(config: Knobs) -> None:
     if config.engine == "auto":
         return
     spec = ENGINES[config.engine]
-    if not spec.trains(config.loss, config.optimizer):
+    cfg = (config.loss, config.optimizer, config.model)
+    if not spec.trains(*cfg):
         message = (
             f"{option('engine', spec.name)} trains with {option('loss', '/'.join(spec.losses))} "
             f"and {option('optimizer', '/'.join(spec.optimizers))}"
         )
-        other = next((s for s in ENGINES.values() if s.trains(config.loss, config.optimizer)), None)
+        if config.loss in spec.losses and config.optimizer in spec.optimizers:
+            message = (
+                f"{option('engine', spec.name)} does not train {option('loss', config.loss)} "
+                f"with {option('model', config.model)}"
+            )
+        other = next((s for s in ENGINES.values() if s.trains(*cfg)), None)
         if other is not None:
             message += (
                 f"; use {option('engine', other.name)} for {option('loss', config.loss)} with "
-                f"{option('optimizer', config.optimizer)}"
+                f"{option('optimizer', config.optimizer)} and {option('model', config.model)}"
             )
         raise W2VError(message)
     if config.device != "auto" and config.device not in spec.devices:
@@ -160,7 +173,7 @@ def choose(config: Knobs, device: object) -> EngineSpec:
     for spec in ENGINES.values():
         if (
             device_type in spec.devices
-            and spec.trains(config.loss, config.optimizer)
+            and spec.trains(config.loss, config.optimizer, config.model)
             and spec.installed()
         ):
             return spec

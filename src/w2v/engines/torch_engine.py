@@ -1,10 +1,11 @@
 """The torch engine: batched tensor steps on any device, and the reference the others are
-tested against; the only engine for AdamW and for the original project's BCE loss.
+tested against (the numba engine's per-centre steps with ``--batch-size 1``).
 
 Each chunk is cut into batches of centre words and their contexts (torch_batches.py, on a
 producer thread); a step draws the batch's negatives on the device and updates the tables,
 either with word2vec's sparse SGD written out (torch_model.Word2Vec.sgd_step, every gradient
-from the tables as they were before the step) or through autograd and an optimizer. A batch
+from the tables as they were before the step) or through autograd and an optimizer: SGD,
+AdamW per row (torch_optim.RowAdamW, the original project's) or dense AdamW. A batch
 is one step: one Report per batch, so Ctrl-C can checkpoint in the middle of a chunk.
 """
 
@@ -17,9 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .base import Engine, Report, Setup, Tables
+from .base import ADAMW_BETAS, ADAMW_EPS, Engine, Report, Setup, Tables
 from .torch_batches import Batch, BatchMaker
 from .torch_model import NoiseSampler, TorchTables, Word2Vec, context_matrix
+from .torch_optim import RowAdamW
 
 
 class TorchEngine(Engine):
@@ -45,6 +47,7 @@ class TorchEngine(Engine):
             loss=cfg.loss,
             negative_sharing=cfg.negative_sharing,
             tables=setup.tables,  # TorchTables: made by new_tables
+            sparse_grads=cfg.optimizer == "adamw",
         )
         self.batches = BatchMaker(
             setup.chunks,
@@ -55,14 +58,18 @@ class TorchEngine(Engine):
             seed=cfg.seed,
         )
         self.noise = NoiseSampler(setup.noise, device)
-        self.uses_autograd = cfg.optimizer == "adamw" or cfg.loss == "bce"
-        self.optimizer: torch.optim.Optimizer | None = None
+        self.uses_autograd = cfg.optimizer != "sgd" or cfg.loss == "bce"
+        self.optimizer: torch.optim.Optimizer | RowAdamW | None = None
+        params = list(self.model.parameters())  # one table when tied
         if cfg.optimizer == "adamw":
+            self.optimizer = RowAdamW(params, cfg.learning_rate, cfg.weight_decay)
+        elif cfg.optimizer == "adamw-dense":
             self.optimizer = torch.optim.AdamW(
-                self.model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
-            )
+                params, lr=cfg.learning_rate, betas=ADAMW_BETAS, eps=ADAMW_EPS,
+                weight_decay=cfg.weight_decay,
+            )  # fmt: skip
         elif self.uses_autograd:
-            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=cfg.learning_rate)
+            self.optimizer = torch.optim.SGD(params, lr=cfg.learning_rate)
         self.generator = torch.Generator(device=device)
 
     # -- one step ----------------------------------------------------------------------------
@@ -84,17 +91,21 @@ class TorchEngine(Engine):
         negatives, mask = self.negatives(batch)
         if not self.uses_autograd:
             return self.model.sgd_step(batch, negatives, lr)
-        assert self.optimizer is not None
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        optimizer = self.optimizer
+        assert optimizer is not None
+        if isinstance(optimizer, RowAdamW):
+            optimizer.lr = lr
+        else:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
         loss_sum, n = self.model(batch, negatives, mask)
         if n == 0:
             return loss_sum.detach(), 0
-        self.optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         # AdamW (the original) minimises the mean; plain SGD follows word2vec's per-example
         # steps, i.e. the sum.
-        (loss_sum / n if self.setup.config.optimizer == "adamw" else loss_sum).backward()
-        self.optimizer.step()
+        (loss_sum if self.setup.config.optimizer == "sgd" else loss_sum / n).backward()
+        optimizer.step()
         return loss_sum.detach(), n
 
     # -- chunks ------------------------------------------------------------------------------
@@ -136,7 +147,9 @@ class TorchEngine(Engine):
         return None if self.optimizer is None else self.optimizer.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.optimizer is not None:
+        if isinstance(self.optimizer, RowAdamW):
+            self.optimizer.load_state_dict(state)
+        elif self.optimizer is not None:
             self.optimizer.load_state_dict(_as_tensors(state))
 
 

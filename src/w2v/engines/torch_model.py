@@ -140,10 +140,14 @@ class Word2Vec(nn.Module):
         negative_sharing: str = "window",
         generator: torch.Generator | None = None,
         tables: TorchTables | None = None,
+        sparse_grads: bool = False,
     ) -> None:
         """New tables (TorchTables.drawn from ``generator``), or ``tables`` as they are: the
-        module's weights then share their storage, so that its updates are the tables'."""
+        module's weights then share their storage, so that its updates are the tables'.
+        ``sparse_grads``: autograd gives the tables sparse gradients holding the rows a step
+        used (what a per-row optimizer needs), instead of dense ones."""
         super().__init__()
+        self.sparse_grads = sparse_grads
         self.model = model
         self.loss_kind = loss
         self.negative_sharing = negative_sharing
@@ -158,6 +162,10 @@ class Word2Vec(nn.Module):
 
     # -- shared pieces ---------------------------------------------------------------------
 
+    def rows(self, weight: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """``weight[ids]``, its gradient sparse when asked."""
+        return F.embedding(ids, weight, sparse=self.sparse_grads)
+
     def negatives_per_row(self) -> str:
         """Whether negatives are drawn per pair or per centre word for this model."""
         per_pair = self.model == "sg" and self.loss_kind == "ns" and self.negative_sharing == "pair"
@@ -168,7 +176,7 @@ class Word2Vec(nn.Module):
         n, dim = len(batch.centers), weight.shape[1]
         counts = torch.bincount(batch.owner, minlength=n)
         summed = torch.zeros(n, dim, dtype=weight.dtype, device=weight.device)
-        summed.index_add_(0, batch.owner, weight[batch.contexts])
+        summed = summed.index_add(0, batch.owner, self.rows(weight, batch.contexts))
         rows = torch.nonzero(counts, as_tuple=True)[0]
         return summed[rows] / counts[rows].unsqueeze(1).to(weight.dtype), rows
 
@@ -178,7 +186,7 @@ class Word2Vec(nn.Module):
         """Input vectors (E, D), targets (E, 1 + K: the positive, then negatives) and, for
         CBOW, which centre each example is (centres without contexts have none)."""
         if self.model == "sg":
-            h = self.input.weight.index_select(0, batch.contexts)
+            h = self.rows(self.input.weight, batch.contexts)
             if self.negatives_per_row() == "centre":  # a window shares its centre's negatives
                 negatives = negatives[batch.owner]
             targets = torch.cat([batch.centers[batch.owner].unsqueeze(1), negatives], 1)
@@ -202,7 +210,7 @@ class Word2Vec(nn.Module):
         h, targets, rows = self.examples(batch, negatives)
         if mask is not None and rows is not None:
             mask = mask[rows]
-        logits = torch.bmm(self.output.weight[targets], h.unsqueeze(2)).squeeze(2)
+        logits = torch.bmm(self.rows(self.output.weight, targets), h.unsqueeze(2)).squeeze(2)
         weights = self._negative_weights(targets, mask)
         if self.loss_kind == "bce":
             labels = torch.zeros_like(logits)
@@ -217,9 +225,9 @@ class Word2Vec(nn.Module):
         self, batch: Batch, negatives: torch.Tensor, mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, int]:
         w_in, w_out = self.input.weight, self.output.weight
-        centre_vecs = w_in[batch.centers]
-        pos = (centre_vecs[batch.owner] * w_out[batch.contexts]).sum(1)
-        neg = torch.bmm(w_out[negatives], centre_vecs.unsqueeze(2)).squeeze(2)
+        centre_vecs = self.rows(w_in, batch.centers)
+        pos = (centre_vecs[batch.owner] * self.rows(w_out, batch.contexts)).sum(1)
+        neg = torch.bmm(self.rows(w_out, negatives), centre_vecs.unsqueeze(2)).squeeze(2)
         weights = torch.ones_like(neg) if mask is None else mask
         pos_loss = F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos), reduction="sum")
         neg_loss = F.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction="none")
