@@ -48,6 +48,7 @@ def _accumulate(rows, grads, n, row, vector, scale) -> int:
             break
     dim = vector.shape[0]
     g = grads[slot]
+    scale = np.float32(scale)  # float32 arithmetic throughout: twice the lanes of float64
     if slot == n:
         rows[n] = row
         for d in range(dim):
@@ -69,31 +70,35 @@ def _apply(table, exp_avg, exp_avg_sq, steps, rows, grads, n, lr, adamw, weight_
         w = table[r]
         g = grads[i]
         if not adamw:
+            rate = np.float32(lr)
             for d in range(dim):
-                w[d] -= lr * g[d]
+                w[d] -= rate * g[d]
             continue
         steps[r] += 1
         t = steps[r]
         decay = np.float32(1.0 - lr * weight_decay)
         step_size = np.float32(lr / (1.0 - b1**t))
-        root = np.float32(math.sqrt(1.0 - b2**t))
+        inv_root = np.float32(1.0 / math.sqrt(1.0 - b2**t))
         m = exp_avg[r]
         v = exp_avg_sq[r]
+        keep2 = np.float32(b2)
+        new1, new2 = np.float32(1.0 - b1), np.float32(1.0 - b2)
+        eps = np.float32(ADAMW_EPS)
         for d in range(dim):
             w[d] *= decay
-            m[d] += np.float32(1.0 - b1) * (g[d] - m[d])
-            v[d] = np.float32(b2) * v[d] + np.float32(1.0 - b2) * g[d] * g[d]
-            w[d] -= step_size * m[d] / (math.sqrt(v[d]) / root + np.float32(ADAMW_EPS))
+            m[d] += new1 * (g[d] - m[d])
+            v[d] = keep2 * v[d] + new2 * g[d] * g[d]
+            w[d] -= step_size * m[d] / (np.sqrt(v[d]) * inv_root + eps)
 
 
 @njit(inline="always")
 def _score(h, u, label, coef, with_loss) -> tuple[float, float]:
     """d loss / d logit (times ``coef``) of one label and its loss (0 unless asked)."""
-    x = 0.0
+    x = np.float32(0.0)
     for d in range(h.shape[0]):
         x += h[d] * u[d]
-    s, loss = _sigmoid_and_bce(x, label)
-    return (s - label) * coef, loss if with_loss else 0.0
+    s, loss = _sigmoid_and_bce(float(x), label)
+    return np.float32((s - label) * coef), loss if with_loss else 0.0
 
 
 @njit(fastmath=True, nogil=True, cache=True, error_model="numpy")
