@@ -24,7 +24,16 @@ import math
 import numpy as np
 
 from .base import ADAMW_BETAS, ADAMW_EPS
-from .numba_kernel import _draw_noise, _next, _uniform, njit
+from .numba_kernel import (
+    _draw_noise,
+    _keep_words,
+    _longest_sentence,
+    _next,
+    _sentence_lr,
+    _subsamples,
+    _window,
+    njit,
+)
 
 MAX_REDRAWS = 100  # a negative that still hits the centre or a context is left out
 
@@ -276,10 +285,7 @@ def train_chunk_centres(
     ``tied`` table pass it as both ``w_in`` and ``w_out`` (and its AdamW state both times)."""
     dim = w_in.shape[1]
     state = np.uint64(seed)
-    longest = 1
-    for s in range(first_sentence, end_sentence):
-        longest = max(longest, offsets[s + 1] - offsets[s])
-    kept = np.empty(longest, dtype=np.int64)
+    kept = np.empty(_longest_sentence(offsets, first_sentence, end_sentence), dtype=np.int64)
     contexts = np.empty(2 * window, dtype=np.int64)
     n_draws = negative * (2 * window if per_pair else 1)
     negatives = np.empty(max(n_draws, 1), dtype=np.int64)
@@ -289,39 +295,18 @@ def train_chunk_centres(
     in_grads = np.empty((slots, dim), dtype=np.float32)
     out_rows = np.empty(slots, dtype=np.int64)
     out_grads = np.empty((slots, dim), dtype=np.float32)
-    subsample = False
-    for i in range(len(keep_prob)):
-        if keep_prob[i] < 1.0:
-            subsample = True
-            break
+    subsample = _subsamples(keep_prob)
     loss = 0.0
     examples = 0
     centres = 0
     words_done = words_before
     for s in range(first_sentence, end_sentence):
         start, stop = offsets[s], offsets[s + 1]
-        progress = min(words_done / max(total_words, 1), 1.0)
-        lr = lr_start - (lr_start - lr_end) * progress
+        lr = _sentence_lr(lr_start, lr_end, words_done, total_words)
         words_done += stop - start
-        n = 0
-        for p in range(start, stop):
-            word = ids[p]
-            if subsample:
-                state = _next(state)
-                if _uniform(state) >= keep_prob[word]:
-                    continue
-            kept[n] = word
-            n += 1
+        n, state = _keep_words(ids, start, stop, keep_prob, subsample, kept, state)
         for i in range(n):
-            reach = window
-            if shrink_windows:
-                state = _next(state)
-                reach = 1 + int(((state >> np.uint64(32)) * np.uint64(window)) >> np.uint64(32))
-            n_ctx = 0
-            for j in range(max(0, i - reach), min(n, i + reach + 1)):
-                if j != i:
-                    contexts[n_ctx] = kept[j]
-                    n_ctx += 1
+            n_ctx, state = _window(kept, n, i, window, shrink_windows, contexts, state)
             if n_ctx == 0:
                 continue
             centres += 1

@@ -244,6 +244,60 @@ def window_update(
     return loss, examples if with_loss else 0
 
 
+@njit(inline="always")
+def _longest_sentence(offsets, first_sentence, end_sentence) -> int:
+    longest = 1
+    for s in range(first_sentence, end_sentence):
+        longest = max(longest, offsets[s + 1] - offsets[s])
+    return longest
+
+
+@njit(inline="always")
+def _subsamples(keep_prob) -> bool:
+    """Whether any word may be dropped (else no draw is spent on subsampling)."""
+    return np.any(keep_prob < 1.0)
+
+
+@njit(inline="always")
+def _sentence_lr(lr_start, lr_end, words_done, total_words) -> float:
+    """word2vec's linear decay, at the start of a sentence."""
+    progress = min(words_done / max(total_words, 1), 1.0)
+    return lr_start - (lr_start - lr_end) * progress
+
+
+@njit(inline="always")
+def _keep_words(ids, start, stop, keep_prob, subsample, kept, state) -> tuple[int, np.uint64]:
+    """The words of ``ids[start:stop]`` that subsampling keeps, into ``kept``: their number
+    and the generator's new state."""
+    n = 0
+    for p in range(start, stop):
+        word = ids[p]
+        if subsample:
+            state = _next(state)
+            if _uniform(state) >= keep_prob[word]:
+                continue
+        kept[n] = word
+        n += 1
+    return n, state
+
+
+@njit(inline="always")
+def _window(kept, n, i, window, shrink_windows, contexts, state) -> tuple[int, np.uint64]:
+    """The context words of ``kept[i]`` (within a reach drawn in [1, window] when shrinking,
+    as word2vec does), into ``contexts``: their number and the generator's new state."""
+    reach = window
+    if shrink_windows:
+        state = _next(state)
+        # multiply-shift: uniform in [0, window) without a 64-bit division
+        reach = 1 + int(((state >> np.uint64(32)) * np.uint64(window)) >> np.uint64(32))
+    n_ctx = 0
+    for j in range(max(0, i - reach), min(n, i + reach + 1)):
+        if j != i:
+            contexts[n_ctx] = kept[j]
+            n_ctx += 1
+    return n_ctx, state
+
+
 @njit(fastmath=True, nogil=True, cache=True, error_model="numpy")
 def train_chunk(
     w_in,
@@ -275,50 +329,25 @@ def train_chunk(
     """
     dim = w_in.shape[1]
     state = np.uint64(seed)
-    longest = 1
-    for s in range(first_sentence, end_sentence):
-        longest = max(longest, offsets[s + 1] - offsets[s])
-    kept = np.empty(longest, dtype=np.int64)
+    kept = np.empty(_longest_sentence(offsets, first_sentence, end_sentence), dtype=np.int64)
     contexts = np.empty(2 * window, dtype=np.int64)
     targets = np.empty(negative + 1, dtype=np.int64)
     grad_in = np.empty((2 * window + 1, dim), dtype=np.float32)
     grad_out = np.empty((negative + 1, dim), dtype=np.float32)
-    subsample = False
-    for i in range(len(keep_prob)):
-        if keep_prob[i] < 1.0:
-            subsample = True
-            break
+    subsample = _subsamples(keep_prob)
     loss = 0.0
     examples = 0
     windows = 0
     words_done = words_before
     for s in range(first_sentence, end_sentence):
         start, stop = offsets[s], offsets[s + 1]
-        progress = min(words_done / max(total_words, 1), 1.0)
-        lr = lr_start - (lr_start - lr_end) * progress
+        lr = _sentence_lr(lr_start, lr_end, words_done, total_words)
         words_done += stop - start
-        n = 0
-        for p in range(start, stop):
-            word = ids[p]
-            if subsample:
-                state = _next(state)
-                if _uniform(state) >= keep_prob[word]:
-                    continue
-            kept[n] = word
-            n += 1
+        n, state = _keep_words(ids, start, stop, keep_prob, subsample, kept, state)
         for i in range(n):
             windows += 1
             with_loss = windows % loss_every == 0
-            reach = window
-            if shrink_windows:
-                state = _next(state)
-                # multiply-shift: uniform in [0, window) without a 64-bit division
-                reach = 1 + int(((state >> np.uint64(32)) * np.uint64(window)) >> np.uint64(32))
-            n_ctx = 0
-            for j in range(max(0, i - reach), min(n, i + reach + 1)):
-                if j != i:
-                    contexts[n_ctx] = kept[j]
-                    n_ctx += 1
+            n_ctx, state = _window(kept, n, i, window, shrink_windows, contexts, state)
             if n_ctx == 0:
                 continue
             targets[0] = kept[i]
