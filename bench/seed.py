@@ -65,6 +65,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--before-src", type=Path, help="src/ of the code before, for its speed")
     p.add_argument("--slice", type=int, default=2_000_000, help="words of enwiki for quality")
+    p.add_argument(
+        "--before-limit", type=int, help="the code before trains only this many words (it is slow)"
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = p.parse_args()
     lines = [
@@ -78,11 +81,13 @@ def main() -> None:
         cache = ["--cache-dir", str(runs / "cache")]
         if args.before_src:
             before = runs / "before"
-            w2v(["train", "--preset", "seed", "--epochs", "1", "-q", "-o", str(before), *cache],
-                args.before_src)  # fmt: skip
+            limit = ["--limit", str(args.before_limit)] if args.before_limit else []
+            w2v(["train", "--preset", "seed", "--epochs", "1", "-q", "-o", str(before), *limit,
+                 "--cache-dir", str(runs / "cache-before")], args.before_src)  # fmt: skip
             wps = words_per_second(before)
+            part = f"the first {args.before_limit:,} words" if limit else "the first epoch"
             lines += [
-                f"Before (code in {args.before_src}): the preset's first epoch on the captions "
+                f"Before (code in {args.before_src}): the preset on {part} of the captions "
                 f"at {wps:,.0f} words/s; its 32 epochs would take "
                 f"{32 * 1.9e6 / wps / 3600:,.1f} hours.",
                 "",

@@ -62,6 +62,7 @@ def test_import_w2v_is_light(tmp_path):
     [
         ["--help"],
         ["train", "--help"],
+        ["phrases", "--help"],
         ["similarity", "{run}", "t0w1", "t0w2"],
         ["neighbors", "{run}", "t0w1", "-k", "3"],
         ["analogy", "{run}", "t0w1", "t0w2", "t1w1"],
@@ -95,3 +96,52 @@ def test_training_imports_only_what_its_engine_needs(engine, heavy, tmp_path):
     assert code == 0
     assert imported == heavy
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+SERVE_PROBE = """
+import json, sys, urllib.request
+from w2v.cli import main
+from w2v.serve import server
+
+asked = []
+
+def serve_and_ask(app, sockets):  # instead of serving until Ctrl-C: ask each page once
+    with server.Background(app) as running:
+        for path in sys.argv[2:]:
+            with urllib.request.urlopen(running.url + path, timeout=120) as answer:
+                asked.append(answer.status)
+
+server.run = serve_and_ask
+code = main(["serve", sys.argv[1], "--port", "0"])
+heavy = [m for m in ("torch", "numba", "w2v.trainer") if m in sys.modules]
+print("PROBE " + json.dumps({"code": code, "heavy": heavy, "asked": asked}))
+"""
+
+
+def test_serve_imports_neither_the_trainer_nor_torch_nor_numba(run_dir, tmp_path):
+    """`w2v serve` and every page it serves, t-SNE and the benchmarks included."""
+    pytest.importorskip("starlette")
+    pytest.importorskip("sklearn")
+    paths = [
+        "",
+        "api/info",
+        "api/complete?prefix=t0",
+        "api/neighbors?word=t0w1&metric=euclidean",
+        "api/similarity?a=t0w1&b=t0w2",
+        "api/analogy?a=t0w1&b=t0w2&c=t1w1&method=mul",
+        "api/map?n=20&method=tsne",
+        "api/map?words=t0w1&neighbors=5",
+        "api/run",
+        "api/evaluate?benchmarks=ws353,google",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVE_PROBE, str(run_dir), *paths],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line is not None, proc.stderr
+    result = json.loads(line[len("PROBE ") :])
+    assert result == {"code": 0, "heavy": [], "asked": [200] * len(paths)}

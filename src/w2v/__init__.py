@@ -19,6 +19,7 @@ from .errors import UnknownWordError, W2VError
 
 if TYPE_CHECKING:
     from .engines.torch_model import Word2Vec
+    from .phrases import Phrases
     from .run import resume, train
     from .trainer import Callback, Trainer, TrainingInterrupted
     from .vectors import KeyedVectors
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Callback": ("trainer", "Callback"),
     "KeyedVectors": ("vectors", "KeyedVectors"),
+    "Phrases": ("phrases", "Phrases"),
     "Trainer": ("trainer", "Trainer"),
     "TrainingInterrupted": ("trainer", "TrainingInterrupted"),
     "Word2Vec": ("engines.torch_model", "Word2Vec"),
@@ -40,6 +42,7 @@ __all__ = [
     "PRESETS",
     "Callback",
     "KeyedVectors",
+    "Phrases",
     "TrainConfig",
     "Trainer",
     "TrainingInterrupted",

@@ -110,6 +110,13 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("mturk771", "similarity", "MTURK-771.csv", "MTurk-771", 771),
         Benchmark("rg65", "similarity", "EN-RG-65.txt", "RG-65", 65),
         Benchmark("google", "analogy", "questions-words.txt", "Google analogies", 19544),
+        Benchmark(
+            "google-phrases",
+            "analogy",
+            "questions-phrases.txt",
+            "Google phrase analogies",
+            3218,
+        ),
         Benchmark("msr", "analogy", "msr.txt", "MSR analogies", 8000),
         Benchmark("bats", "analogy", "BATS_3.0", "BATS 3.0", 98000),
     ]

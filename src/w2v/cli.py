@@ -1,12 +1,13 @@
 """The ``w2v`` command: parses, calls the library, prints. Nothing else lives here.
 
 Light on purpose: the query commands (similarity, neighbors, analogy, evaluate, export,
-plot) and ``--help`` import neither torch nor numba; ``w2v train`` (cli_train.py) does.
+plot, serve) and ``--help`` import neither torch nor numba; ``w2v train`` (cli_train.py) does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -22,9 +23,11 @@ from .cli_args import (
     add_config_flags,
     given_flags,
 )
+from .cli_phrases import add_phrases_parser
 from .config import PRESETS, build_config
 from .errors import W2VError, flag_names
 from .rundir import RunDir
+from .serve.limits import DEFAULT_HOST, DEFAULT_PORT
 
 # -- commands ----------------------------------------------------------------------------------
 
@@ -39,7 +42,8 @@ def cmd_vocab(args: argparse.Namespace) -> int:
     from .run import Run
 
     cfg = build_config(None, **given_flags(args))
-    scanned, vocab = Run(cfg, None).count(args.corpus)
+    run = Run(cfg, None)
+    scanned, vocab = run.count(args.corpus)
     print(f"sentences:       {scanned.n_sentences:,}")
     print(f"tokens:          {scanned.n_tokens:,}")
     print(f"distinct words:  {len(scanned.words):,}")
@@ -48,6 +52,8 @@ def cmd_vocab(args: argparse.Namespace) -> int:
         + (f", max {cfg.max_vocab:,})" if cfg.max_vocab else ")")
     )
     print(f"tokens in vocab: {vocab.total:,} ({100 * vocab.total / scanned.n_tokens:.1f}%)")
+    if run.phrase_stats is not None:
+        print(run.phrase_stats.describe())
     print(f"most frequent {min(args.top, len(vocab))}:")
     for word, count in zip(vocab.words[: args.top], vocab.counts[: args.top].tolist(), strict=True):
         print(f"  {count:>12,}  {word}")
@@ -60,39 +66,17 @@ def load_vectors_arg(path: str) -> Any:
     return load_vectors(path)
 
 
-class Query:
-    """Vectors to ask, and the words asked spelled as the run's corpus was: a run directory
-    knows its tokenizer, so ``Dog`` finds ``dog`` in a lowercased run."""
+def ask(path: str) -> Any:
+    """A query.Query on the vectors at ``path`` (imported here: `w2v --help` stays light)."""
+    from .query import Query
 
-    def __init__(self, path: str) -> None:
-        self.kv = load_vectors_arg(path)
-        self.normalize = run_normalizer(Path(path))
-
-    def word(self, word: str) -> str:
-        if word in self.kv or self.normalize is None:
-            return word
-        tokens = self.normalize(word).split()
-        return tokens[0] if len(tokens) == 1 and tokens[0] in self.kv else word
-
-
-def run_normalizer(path: Path) -> Any:
-    """The normalize() of the tokenizer that made a run (None for a vectors file)."""
-    from .config import TrainConfig
-    from .rundir import read_config
-
-    if not (path.is_dir() and RunDir(path).config.is_file()):
-        return None
-    try:
-        tokenizer = TrainConfig.from_dict(read_config(path)["config"]).make_tokenizer()
-    except (W2VError, KeyError, TypeError):
-        return None  # an odd config.json does not stop a query on exact words
-    return tokenizer.normalize
+    return Query.load(path)
 
 
 def cmd_similarity(args: argparse.Namespace) -> int:
     import numpy as np
 
-    query = Query(args.vectors)
+    query = ask(args.vectors)
     kv, word_a, word_b = query.kv, query.word(args.word_a), query.word(args.word_b)
     a, b = kv[word_a], kv[word_b]
     print(f"cosine similarity:  {kv.similarity(word_a, word_b):.4f}")
@@ -101,7 +85,7 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
-    query = Query(args.vectors)
+    query = ask(args.vectors)
     words = args.word
     if words == ["-"]:  # one word a line, the vectors loaded once
         words = [line.strip() for line in sys.stdin if line.strip()]
@@ -126,7 +110,7 @@ def cmd_neighbors(args: argparse.Namespace) -> int:
 
 
 def cmd_analogy(args: argparse.Namespace) -> int:
-    query = Query(args.vectors)
+    query = ask(args.vectors)
     a, b, c = (query.word(w) for w in (args.a, args.b, args.c))
     results = query.kv.analogy(a, b, c, topn=args.k, method=args.method)
     print(f"{args.a} : {args.b} :: {args.c} : ?")
@@ -141,9 +125,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import BENCHMARKS, bundled_path, evaluate, format_table, to_json
 
     if args.list:
+        width = max(len(name) for name in BENCHMARKS)
         for b in BENCHMARKS.values():
             unit = "pairs" if b.kind == "similarity" else "questions"
-            print(f"{b.name:<10} {b.kind:<10} {b.items:>6,} {unit:<9}  {b.title}")
+            print(f"{b.name:<{width}} {b.kind:<10} {b.items:>6,} {unit:<9}  {b.title}")
         print(f"(files in {bundled_path(BENCHMARKS['google']).parent})")
         return 0
     if not args.vectors:
@@ -229,6 +214,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import server
+
+    server.require_extra()  # one line saying how to install it, before any work
+    server.one_blas_thread()  # before numpy is imported
+    from .serve.app import create_app
+    from .serve.models import Model
+
+    with server.bind(args.host, args.port) as sock:  # a port in use fails before loading
+        if not server.is_loopback(args.host):
+            print(
+                f"w2v: warning: --host {args.host} lets other machines open the page: it is "
+                "read-only, but whoever reaches it can read your vectors",
+                file=sys.stderr,
+            )
+        paths = [args.vectors] + ([args.vectors_b] if args.vectors_b else [])
+        models = [Model.load(path) for path in paths]
+        app = create_app(models, allowed_hosts=server.allowed_hosts(args.host))
+        url = server.url(sock, args.host)
+        print(f"serving {' and '.join(paths)} at {url} (Ctrl-C stops)", flush=True)
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(url)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops
+            server.run(app, [sock])
+    return 0
+
+
 # -- the parser --------------------------------------------------------------------------------
 
 
@@ -289,9 +303,11 @@ def build_parser() -> Parser:
             "max_vocab",
             "max_sentence_length",
             "cache_dir",
+            "phrases",
         },
     )
     p.set_defaults(func=cmd_vocab)
+    add_phrases_parser(sub)
 
     vectors_help = "a run directory or a word2vec text/binary vectors file"
     p = sub.add_parser("similarity", help="cosine similarity and Euclidean distance of two words")
@@ -396,6 +412,26 @@ def build_parser() -> Parser:
     p.add_argument("--binary", action="store_true", help="--word2vec in the binary format")
     p.add_argument("--limit", type=int, help="only the N most frequent words")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "serve",
+        help="a local web page to explore one model or compare two",
+        description="Serve a page to search the vocabulary, ask for neighbours, "
+        "similarities and analogies, see a 2-D map and a run's training, and compare two "
+        "models side by side (needs the serve extra: pip install 'w2v[serve]').",
+    )
+    p.add_argument("vectors", help=vectors_help)
+    p.add_argument("vectors_b", nargs="?", metavar="VECTORS_B", help="a second model to compare")
+    p.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
+    )
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}; 0: any free port"
+    )
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -68,6 +68,8 @@ class Report(Callback):
             f"{s.distinct_words:,} distinct words; vocabulary: {s.vocab_size:,} words "
             f"seen >= {s.min_count} times ({s.vocab_tokens:,} tokens){ranks}",
         )
+        if s.phrases:
+            say(self.args, s.phrases)
 
     def on_trainer_ready(self, trainer: Trainer) -> None:
         self.trainer = trainer

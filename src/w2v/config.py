@@ -85,6 +85,11 @@ class TrainConfig:
         MAX_SENTENCE_LENGTH,
         "cut longer lines into sentences of this many tokens, as word2vec does",
     )
+    phrases: str | None = _knob(
+        None,
+        "join phrases into one token (new_york) before training: a table written by "
+        "w2v phrases, or auto to find them first (w2v phrases' defaults, --threshold 50)",
+    )
     min_count: int = _knob(5, "ignore words seen fewer times than this")
     max_vocab: int | None = _knob(None, "keep at most this many of the most frequent words")
     # --- model ------------------------------------------------------------------------------
@@ -143,9 +148,10 @@ class TrainConfig:
     device: str = _knob("auto", "where to train", ("auto", "cpu", "cuda", "mps"))
     engine: str = _knob(
         "auto",
-        "numba: word2vec's loop compiled for the CPU, threads sharing the tables without "
-        "locks (Hogwild); torch: batched tensor steps, on any device, and the only engine "
-        "for --optimizer adamw or --loss bce; auto: numba on a CPU where it applies",
+        "numba: compiled for the CPU (word2vec's loop; the original project's model a step "
+        "per centre word), threads sharing the tables without locks (Hogwild); torch: "
+        "batched tensor steps, on any device (the reference; adamw-dense, BCE with CBOW); "
+        "auto: numba on a CPU where it applies",
         ("auto", *registry.ENGINES),
     )
     threads: int | None = _knob(
@@ -232,6 +238,10 @@ class TrainConfig:
             (
                 self.limit_sentences is None or self.limit_sentences >= 1,
                 f"{o('limit_sentences')} must be >= 1",
+            ),
+            (
+                self.phrases is None or self.phrases.strip() != "",
+                f"{o('phrases')} must be a phrase table's path or auto",
             ),
             (self.alpha is None or self.alpha > 0, f"{o('alpha')} must be > 0"),
             (self.min_alpha >= 0, f"{o('min_alpha')} must be >= 0"),

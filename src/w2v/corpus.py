@@ -315,6 +315,7 @@ class CorpusStats:
     vocab_size: int  # words kept (min_count, max_vocab)
     vocab_tokens: int  # tokens of those words
     min_count: int
+    phrases: str | None = None  # with --phrases: what joining them made, in one line
 
 
 class _Vocab(dict[str, int]):
@@ -365,27 +366,8 @@ def _write_scan(
 
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=offsets[1:])
-    counts = np.zeros(len(vocab), dtype=np.int64)
-    all_ids = np.memmap(ids_path, dtype="<i4", mode="r", shape=(n_tokens,))
-    step = 1 << 22  # bincount copies its input to int64: keep that copy small
-    for start in range(0, n_tokens, step):
-        counts += np.bincount(all_ids[start : start + step], minlength=len(vocab))
-    del all_ids
-    np.save(entry / "offsets.npy", offsets, allow_pickle=False)
-    np.save(entry / "counts.npy", counts, allow_pickle=False)
-    # Tokens never hold whitespace, so one per line is unambiguous; surrogatepass
-    # because JSON input can carry lone surrogates.
-    (entry / "words.txt").write_bytes(("\n".join(vocab) + "\n").encode("utf-8", "surrogatepass"))
-    meta = {
-        "format_version": SCAN_FORMAT_VERSION,
-        "n_tokens": n_tokens,
-        "n_sentences": len(lengths),
-        "n_words": len(vocab),
-        "source": display,
-        **settings,
-    }
-    # meta.json last: an entry without it is never complete.
-    (entry / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    counts = count_ids(ids_path, n_tokens, len(vocab))
+    write_entry(entry, list(vocab), counts, offsets, {"source": display, **settings})
     log.debug(
         "scanned %s: %d tokens, %d words, %d sentences in %.2f s",
         display,
@@ -394,6 +376,41 @@ def _write_scan(
         len(lengths),
         time.perf_counter() - started,
     )
+
+
+def count_ids(ids_path: Path, n_tokens: int, n_words: int) -> np.ndarray:
+    """How often each id occurs in an ids.int32 file (int64, ``n_words`` long)."""
+    counts = np.zeros(n_words, dtype=np.int64)
+    all_ids = np.memmap(ids_path, dtype="<i4", mode="r", shape=(n_tokens,))
+    step = 1 << 22  # bincount copies its input to int64: keep that copy small
+    for start in range(0, n_tokens, step):
+        counts += np.bincount(all_ids[start : start + step], minlength=n_words)
+    return counts
+
+
+def write_entry(
+    entry: Path,
+    words: Sequence[str],
+    counts: np.ndarray,
+    offsets: np.ndarray,
+    meta: dict[str, object],
+) -> None:
+    """The files of a cache entry besides its ids.int32, which is written first (by the scan
+    here, or by phrases.py joining phrases into a scanned corpus)."""
+    np.save(entry / "offsets.npy", offsets, allow_pickle=False)
+    np.save(entry / "counts.npy", counts, allow_pickle=False)
+    # Tokens never hold whitespace, so one per line is unambiguous; surrogatepass
+    # because JSON input can carry lone surrogates.
+    (entry / "words.txt").write_bytes(("\n".join(words) + "\n").encode("utf-8", "surrogatepass"))
+    header = {
+        "format_version": SCAN_FORMAT_VERSION,
+        "n_tokens": int(offsets[-1]),
+        "n_sentences": len(offsets) - 1,
+        "n_words": len(words),
+    }
+    # meta.json last: an entry without it is never complete.
+    text = json.dumps({**header, **meta}, indent=1) + "\n"
+    (entry / "meta.json").write_text(text, encoding="utf-8")
 
 
 def load_scanned(path: str | os.PathLike[str]) -> ScannedCorpus:

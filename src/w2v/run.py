@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from .rundir import RunDir
 from .trainer import Callback, EpochSummary, Position, Trainer, read_checkpoint
 from .vectors import KeyedVectors
 from .vocab import Vocab
+
+if TYPE_CHECKING:
+    from .phrases import JoinStats
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,7 @@ class Run:
         self.source: str | None = None
         self.trainer: Trainer | None = None
         self.distinct_words: int | None = None  # of the whole corpus, on several ranks
+        self.phrase_stats: JoinStats | None = None  # with the phrases option
         self._written_at: Position | None = None  # where the outputs on disk are from
 
     # -- data ------------------------------------------------------------------------------
@@ -119,6 +123,11 @@ class Run:
             scanned = scan_sentences(
                 corpus, self.run_dir or self.cache_dir, cfg.max_sentence_length, limit
             )
+        if cfg.phrases is not None:
+            from .phrases import join_for_run  # numba, only with phrases
+
+            phrases = cfg.phrases
+            scanned, self.phrase_stats = all_ok(world, lambda: join_for_run(scanned, phrases))
         if world is None:
             return scanned, build_vocab(scanned.words, scanned.counts, cfg)
         # Each rank counted its share; the vocabulary is built from the sums, on every rank.
@@ -142,6 +151,7 @@ class Run:
             vocab_size=len(vocab),
             vocab_tokens=vocab.total,
             min_count=cfg.min_count,
+            phrases=self.phrase_stats.describe() if self.phrase_stats else None,
         )
         if self.run_dir is not None:
             rundir.write_config(
@@ -266,12 +276,21 @@ def train(
     ``world`` (distributed.from_environment(), under torchrun) trains on several ranks; the
     process group must be started (distributed.start).
     """
+    if not isinstance(options.get("phrases"), str | None):  # a path or a w2v.Phrases
+        from .phrases import option_value
+
+        cache = options.get("cache_dir") or (config and config.cache_dir) or default_cache_dir()
+        options["phrases"] = option_value(options["phrases"], Path(cache))
     cfg = config.validate() if config is not None else build_config(preset, **options)
     # Where and with which engine, before anything is written: a run that cannot train
     # leaves no directory behind.
     engines.choose(cfg, engines.resolve_device(cfg.device, world))
     if isinstance(corpus, (str, os.PathLike)):
         sources.check_layout(corpus, Layout(cfg.text_column, cfg.delimiter, cfg.header))
+    if cfg.phrases is not None:
+        from .phrases import check_option
+
+        check_option(cfg.phrases, distributed=world is not None)
     run_dir = None
     if output is not None:
         if world is None or world.is_main:
