@@ -344,13 +344,13 @@ def test_pruning_in_place_leaves_every_kept_pair_where_a_probe_finds_it():
 
     rng = np.random.default_rng(7)
     n_words = 40
-    ids = rng.integers(0, n_words, 3000).astype(np.int32)
+    ids = rng.integers(0, n_words, 900).astype(np.int32)
     offsets = np.array([0, len(ids)], dtype=np.int64)
     table = np.zeros((1024, 2), dtype=np.int64)
     conn = np.zeros(n_words, dtype=np.int32)
     _, size = k.count_candidates(ids, offsets, 0, conn, 1, 31, n_words, table, 0, 1 << 40)
     expected = Counter(int(a) * n_words + int(b) for a, b in pairwise(ids))
-    assert size == len(expected) > 700  # a load near 0.7: long runs
+    assert size == len(expected) > 600  # a load near 0.7 (its most before it grows): long runs
     removed = k.prune(table, 2)
     kept = {key: n for key, n in expected.items() if n > 2}
     assert removed == len(expected) - len(kept)
