@@ -60,7 +60,7 @@ class Joiner:
     """
 
     def __init__(self, table: PhraseTable, words: Sequence[str]) -> None:
-        k = kernel()
+        self.kernel = k = kernel()
         self.words = list(words)
         index = {w: i for i, w in enumerate(self.words)}
         for row in table.rows:
@@ -110,22 +110,19 @@ class Joiner:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Sentences ``ids[offsets[i]:offsets[i+1]]`` with every pass joined: (ids, new
         offsets, and with ``track`` the input position of each token, -1 for a phrase)."""
-        k = kernel()
-        source = np.arange(len(ids), dtype=np.int64) if track else None
+        k = self.kernel
+        source = np.arange(len(ids), dtype=np.int64) if track else np.empty(0, np.int64)
         for roles, lookup, scores, bloom in self.passes:
             out = np.empty(len(ids), dtype=np.int32)
-            came_from = np.empty(len(ids) if track else 0, dtype=np.int64)
-            lengths = np.empty(len(offsets) - 1, dtype=np.int64)
+            out_source = np.empty(len(source), dtype=np.int64)
+            out_offsets = np.empty(len(offsets), dtype=np.int64)
             written, _ = k.join_sentences(
                 ids, offsets, roles, self.base, self.max_inside, self.n, lookup, scores, bloom,
-                out, came_from, lengths,
+                source, out, out_source, out_offsets,
             )  # fmt: skip
-            ids = out[:written]
-            offsets = np.concatenate(([0], np.cumsum(lengths)))
-            if source is not None:
-                came_from = came_from[:written]
-                source = np.where(came_from >= 0, source[np.maximum(came_from, 0)], -1)
-        return ids, offsets, source
+            ids, offsets = out[:written], out_offsets
+            source = out_source[:written] if track else source
+        return ids, offsets, source if track else None
 
 
 def _code(middle: Sequence[str], digit: dict[str, int], base: int) -> int:

@@ -215,19 +215,20 @@ def join_sentences(
     table: np.ndarray,
     scores: np.ndarray,
     bloom: np.ndarray,
+    source: np.ndarray,
     out_ids: np.ndarray,
-    out_from: np.ndarray,
-    out_lengths: np.ndarray,
+    out_source: np.ndarray,
+    out_offsets: np.ndarray,
 ) -> tuple[int, int]:
     """One pass of joining: every candidate found in ``table`` becomes its phrase's token,
     where two overlap the higher-scoring one (see _resolve_chain). ``roles[w]`` holds w's
     connector digit (<< DIGIT_SHIFT) and whether some phrase of the pass STARTS or ENDS with
     it: only such pairs are looked up, one read per token instead of a probe. Writes the
-    joined ids
-    (and, if ``out_from`` is not empty, the input position of each plain token, -1 for a
-    phrase) and each sentence's new length. Returns (tokens written, phrases joined)."""
+    joined ids, the new sentence offsets and, if ``source`` is not empty, ``source`` of each
+    plain token (-1 for a phrase: where it came from, through the passes before). Returns
+    (tokens written, phrases joined)."""
     mask = table.shape[0] - 1
-    track = out_from.shape[0] > 0
+    track = source.shape[0] > 0
     longest = 1
     for s in range(offsets.shape[0] - 1):
         longest = max(longest, offsets[s + 1] - offsets[s])
@@ -238,6 +239,7 @@ def join_sentences(
     keep = np.empty(longest, np.bool_)
     q = 0
     joined = 0
+    out_offsets[0] = 0
     for s in range(offsets.shape[0] - 1):
         lo, hi = offsets[s], offsets[s + 1]
         m = 0
@@ -288,22 +290,21 @@ def join_sentences(
             k = e + 1
         p = lo
         k = 0
-        begin = q
         while p < hi:
             while k < m and not keep[k]:
                 k += 1
             if k < m and first[k] == p:
                 out_ids[q] = token[k]
                 if track:
-                    out_from[q] = -1
+                    out_source[q] = -1
                 p = last[k] + 1
                 k += 1
                 joined += 1
             else:
                 out_ids[q] = ids[p]
                 if track:
-                    out_from[q] = p
+                    out_source[q] = source[p]
                 p += 1
             q += 1
-        out_lengths[s] = q - begin
+        out_offsets[s + 1] = q
     return q, joined

@@ -48,11 +48,11 @@ ENGLISH_CONNECTOR_WORDS = frozenset((*_ARTICLES, *_PREPOSITIONS, *_CONJUNCTIONS)
 CONNECTOR_LISTS = {"none": frozenset(), "english": ENGLISH_CONNECTOR_WORDS}
 
 DEFAULT_THRESHOLD = {"default": 10.0, "npmi": 0.5}  # gensim's and the defaults
-# What `--phrases auto` keeps. gensim's 10 joined 1.2M pairs of this corpus's 16M words
-# (such_as, can_be, has_been...) and cost single-word Google analogies 3.4 points; 50
-# (word2phrase's demo, 200 in its units, the score being scaled by the corpus's words, not
-# by the distinct words and pairs) keeps united_states, new_york, world_war and costs 0.7
-# (bench/results/phrases-quality-cpu-2core.md).
+# What `--phrases auto` keeps. On the raw Wikipedia text (16M words), gensim's 10 joined
+# 1.2M pairs (such_as, can_be, has_been...) and cost single-word Google analogies 2.8 points
+# (4.5 answered from words alone); 50 keeps united_states, new_york, world_war_ii, joins
+# 0.5M and costs nothing (1.25 from words alone): bench/results/phrases-quality-cpu-2core.md.
+# It is about word2phrase's demo, 200 in its units (its N: the corpus's words, 3.6x ours).
 AUTO_THRESHOLD = 50.0
 # As gensim's max_vocab_size: the counting table then has at most 2**26 slots of 16 bytes,
 # 1.07 GB (1.6 GB for the moment it doubles into that size).

@@ -110,7 +110,8 @@ class Phrases:
         knobs = {k: options.pop(k) for k in list(options) if k in PhraseConfig.__annotations__}
         self.config = phrase_config(**knobs)
         self.report: FindReport | None = None
-        self._joiner: Joiner | None = None
+        # Made on the first join and kept: a call per sentence must not rebuild them.
+        self._joiner: tuple[Joiner, dict[str, int], np.ndarray] | None = None
         if table is not None:
             if sentences is not None or options:
                 raise W2VError("give a table or a corpus to find phrases in, not both")
@@ -163,10 +164,10 @@ class Phrases:
     def _join_sentences(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[str]]:
         if self._joiner is None:
             strings = sorted({w for r in self.table.rows for w in (*r.words, r.phrase)})
-            self._joiner = Joiner(self.table, strings)
-        joiner = self._joiner
-        index = {w: i for i, w in enumerate(joiner.words)}
-        words = np.array([*joiner.words, ""], dtype=object)
+            made = Joiner(self.table, strings)
+            index = {w: i for i, w in enumerate(made.words)}
+            self._joiner = made, index, np.array([*made.words, ""], dtype=object)
+        joiner, index, words = self._joiner
         for block in _batches(sentences, BLOCK_TOKENS):
             flat = list(itertools.chain.from_iterable(block))
             # one dict lookup per token, in C (list(map) is twice np.fromiter's speed here)
