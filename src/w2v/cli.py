@@ -23,7 +23,7 @@ from .cli_args import (
     add_config_flags,
     given_flags,
 )
-from .cli_phrases import add_phrases_parser
+from .cli_phrases import CORPUS_FLAGS, add_phrases_parser
 from .config import PRESETS, build_config
 from .errors import W2VError, flag_names
 from .rundir import RunDir
@@ -288,24 +288,7 @@ def build_parser() -> Parser:
     p = sub.add_parser("vocab", help="corpus statistics and the most frequent words")
     p.add_argument("corpus", nargs="?", help="as for train (default: the bundled corpus)")
     p.add_argument("--top", type=int, default=20, help="how many words to list (default: 20)")
-    add_config_flags(
-        p,
-        {
-            "text_column",
-            "delimiter",
-            "header",
-            "tokenizer",
-            "keep_case",
-            "strip_markup",
-            "limit",
-            "limit_sentences",
-            "min_count",
-            "max_vocab",
-            "max_sentence_length",
-            "cache_dir",
-            "phrases",
-        },
-    )
+    add_config_flags(p, CORPUS_FLAGS | {"min_count", "max_vocab", "phrases"})
     p.set_defaults(func=cmd_vocab)
     add_phrases_parser(sub)
 
