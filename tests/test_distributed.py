@@ -254,3 +254,17 @@ def test_a_killed_rank_stops_the_run_and_the_checkpoint_resumes(big_planted, tmp
     history = json.loads((run_dir / "history.json").read_text())
     assert len(history["epoch_loss"]) == done + 1
     assert topic_accuracy(w2v.load(run_dir)) >= 0.9
+
+
+def test_two_ranks_train_a_subword_model(big_planted, tmp_path):
+    """The n-gram rows are merged like the words' rows: the ranks end with one model, and
+    rank 0's run directory holds fastText's .bin of it."""
+    opts = {**OPTS, "subwords": True, "bucket": 3000, "chunk_tokens": 2000}
+    paths = [str(big_planted), str(tmp_path / "run")]
+    rank0, rank1 = run_workers(tmp_path, "train", paths, options(opts))
+    np.testing.assert_array_equal(rank0, rank1)
+    together = w2v.load(tmp_path / "run")
+    assert type(together).__name__ == "SubwordVectors"
+    np.testing.assert_array_equal(together.vectors, rank0)
+    assert "t0w999" not in together and together["t0w999"].shape == (OPTS["dim"],)
+    assert topic_accuracy(together) >= 0.9

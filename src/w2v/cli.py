@@ -144,17 +144,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         restrict_vocab=args.restrict_vocab,
         methods=methods,
         case_insensitive=not args.case_sensitive,
+        oov=args.oov,
     )
     if args.json:
         report = {
             "vectors": args.vectors,
             "words": len(kv),
             "dim": kv.vector_size,
+            "oov": args.oov,
             "results": to_json(results),
         }
         print(json.dumps(report, indent=2))
     else:
         print(f"{args.vectors}: {len(kv):,} words x {kv.vector_size} dims")
+        print(
+            "words not in the vocabulary: vectors from their n-grams (--oov subwords)"
+            if args.oov == "subwords"
+            else "words not in the vocabulary: left out (--oov skip)"
+        )
         print(format_table(results, sections=not args.totals_only))
     return 0
 
@@ -189,11 +196,25 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    if not args.projector and not args.word2vec:
-        raise W2VError("export needs --projector OUT_DIR and/or --word2vec OUT_FILE")
+    if not args.projector and not args.word2vec and not args.fasttext:
+        raise W2VError(
+            "export needs --projector OUT_DIR, --word2vec OUT_FILE and/or --fasttext OUT.bin"
+        )
     if args.limit is not None and args.limit < 1:
         raise W2VError("--limit must be >= 1")
     kv = load_vectors_arg(args.vectors)
+    if args.fasttext:
+        save_model = getattr(kv, "save_facebook_model", None)
+        if save_model is None:
+            raise W2VError(
+                f"{args.vectors}: --fasttext writes a model trained with --subwords (or read "
+                "from a fastText .bin); these are word vectors only (--word2vec writes them "
+                "as a .vec)"
+            )
+        if args.limit is not None:
+            raise W2VError("--limit does not apply to --fasttext: the model is written whole")
+        save_model(args.fasttext)
+        print(f"wrote {args.fasttext} (fastText's .bin: {len(kv):,} words and their n-grams)")
     if args.projector:
         from .export import export_projector
 
@@ -347,6 +368,14 @@ def build_parser() -> Parser:
         help="analogy method: 3CosAdd, 3CosMul or both (default: both)",
     )
     p.add_argument("--case-sensitive", action="store_true", help="match words exactly")
+    p.add_argument(
+        "--oov",
+        choices=["skip", "subwords"],
+        default="skip",
+        help="a benchmark word not in the vocabulary: skip its pairs and questions (default), "
+        "or compute its vector from its n-grams (vectors with subwords: a --subwords run or a "
+        "fastText .bin), as fastText's evaluation does",
+    )
     p.add_argument("--totals-only", action="store_true", help="no per-section analogy rows")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--list", action="store_true", help="list the bundled benchmarks")
@@ -383,7 +412,7 @@ def build_parser() -> Parser:
 
     p = sub.add_parser(
         "export",
-        help="write vectors for other tools (Embedding Projector, word2vec formats)",
+        help="write vectors for other tools (Embedding Projector, word2vec formats, fastText)",
     )
     p.add_argument("vectors", help=vectors_help)
     p.add_argument(
@@ -392,7 +421,15 @@ def build_parser() -> Parser:
         help="write vectors.tsv and metadata.tsv for TensorBoard's Embedding Projector",
     )
     p.add_argument("--word2vec", metavar="OUT_FILE", help="write a word2vec-format file")
-    p.add_argument("--binary", action="store_true", help="--word2vec in the binary format")
+    p.add_argument(
+        "--binary", action="store_true", help="--word2vec in the binary format (else text: a .vec)"
+    )
+    p.add_argument(
+        "--fasttext",
+        metavar="OUT.bin",
+        help="a --subwords model (or a fastText .bin) as fastText's .bin, which fastText and "
+        "gensim's load_facebook_model read",
+    )
     p.add_argument("--limit", type=int, help="only the N most frequent words")
     p.set_defaults(func=cmd_export)
 

@@ -81,6 +81,18 @@ class Report(Callback):
             f"{trainer.device} "
             f"({trainer.engine_name} engine)",
         )
+        subwords = cfg.make_subwords()
+        if subwords is not None:
+            ngram_rows = trainer.input_rows - len(trainer.vocab)
+            table_mb = ngram_rows * cfg.dim * 4 / 2**20
+            say(
+                self.args,
+                f"subwords: character n-grams of {subwords.minn}-{subwords.maxn} characters "
+                f"in {ngram_rows:,} buckets: a table of {table_mb:,.0f} MB "
+                f"({ngram_rows:,} x {cfg.dim} float32; --bucket shrinks it)"
+                if ngram_rows
+                else "subwords: no n-grams (--maxn 0): each word is its own row",
+            )
 
     def on_compile_begin(self, trainer: Trainer) -> None:
         # Only a slow start says so: a kernel found in the cache loads silently.

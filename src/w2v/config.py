@@ -19,6 +19,7 @@ from typing import Any
 
 from .engines import registry
 from .errors import W2VError, option
+from .subwords import DEFAULT_BUCKET, DEFAULT_MAXN, DEFAULT_MINN, Subwords
 from .tokenize import TOKENIZERS, Tokenizer
 
 # word2vec's MAX_SENTENCE_LENGTH: a longer line (text8 is one) is cut into sentences of this
@@ -28,6 +29,10 @@ MAX_SENTENCE_LENGTH = 10_000
 # far above anything that trains well.
 MAX_EPOCHS = 1_000_000
 MAX_NEGATIVE = 10_000
+# fastText's own limits are int32 rows; these keep the n-gram table addressable and the
+# n-grams of a word a handful.
+MAX_BUCKET = 1 << 30
+MAX_NGRAM = 100
 
 
 # The option groups of `w2v train --help`, in TrainConfig's order: a group holds the fields
@@ -111,6 +116,20 @@ class TrainConfig:
     )
     sample: float = _knob(
         1e-3, "subsampling threshold for frequent words (word2vec's formula; 0 turns it off)"
+    )
+    subwords: bool = _knob(
+        False,
+        "fastText's model: a word's input vector is the mean of its own row and the rows of "
+        "its character n-grams, so that any word, seen or not, has a vector",
+    )
+    minn: int = _knob(DEFAULT_MINN, "with --subwords: the shortest n-gram, in characters")
+    maxn: int = _knob(
+        DEFAULT_MAXN, "with --subwords: the longest n-gram, in characters (0: no n-grams)"
+    )
+    bucket: int = _knob(
+        DEFAULT_BUCKET,
+        "with --subwords: rows the n-grams are hashed into (bucket x dim floats: 800 MB at "
+        "the defaults)",
     )
     tied: bool = _knob(False, "one table shared by centre and context words")
     init: str = _knob(
@@ -254,6 +273,24 @@ class TrainConfig:
             (self.threads is None or self.threads >= 1, f"{o('threads')} must be >= 1"),
             (self.checkpoint_every >= 0, f"{o('checkpoint_every')} must be >= 0"),
             (self.sync_words >= 1, f"{o('sync_words')} must be >= 1"),
+            (self.minn >= 1, f"{o('minn')} must be >= 1"),
+            (self.maxn >= 0, f"{o('maxn')} must be >= 0 (0: no n-grams)"),
+            (
+                self.maxn == 0 or self.minn <= self.maxn,
+                f"{o('minn')} must not exceed {o('maxn')}",
+            ),
+            (self.maxn <= MAX_NGRAM, f"{o('maxn')} must be at most {MAX_NGRAM}"),
+            (self.bucket >= 1, f"{o('bucket')} must be >= 1"),
+            (self.bucket <= MAX_BUCKET, f"{o('bucket')} must be at most {MAX_BUCKET:,}"),
+            (
+                not self.subwords or (self.loss == "ns" and self.optimizer == "sgd"),
+                f"{o('subwords')} trains fastText's model: negative sampling with sgd "
+                f"({o('loss', 'ns')} {o('optimizer', 'sgd')})",
+            ),
+            (
+                not self.subwords or not self.tied,
+                f"{o('subwords')} needs separate input and output tables, not {o('tied')}",
+            ),
             (
                 self.eval or self.eval_benchmarks is None,
                 f"{o('eval_benchmarks')} picks the benchmarks of {o('eval', True)}: "
@@ -267,6 +304,10 @@ class TrainConfig:
             self.delimiter = delimiter_character(self.delimiter)
         registry.check_config(self)
         return self
+
+    def make_subwords(self) -> Subwords | None:
+        """The n-gram settings with --subwords (None without)."""
+        return Subwords(self.minn, self.maxn, self.bucket) if self.subwords else None
 
     def make_tokenizer(self) -> Tokenizer:
         """The tokenizer these settings describe (training and queries alike)."""

@@ -24,10 +24,12 @@ class W2VError(Exception):
 class UnknownWordError(W2VError, KeyError):
     """A word that is not in the vocabulary (a KeyError, as in gensim)."""
 
-    def __init__(self, word: str, suggestions: list[str] | None = None) -> None:
+    def __init__(
+        self, word: str, suggestions: list[str] | None = None, why: str | None = None
+    ) -> None:
         self.word = word
         self.suggestions = suggestions or []
-        msg = f"word {word!r} is not in the vocabulary"
+        msg = f"word {word!r}: {why}" if why else f"word {word!r} is not in the vocabulary"
         if self.suggestions:
             msg += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         super().__init__(msg)

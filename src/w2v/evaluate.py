@@ -37,7 +37,7 @@ from .benchmarks import (
     bundled_path,
     load_benchmark,
 )
-from .errors import W2VError
+from .errors import W2VError, option
 from .stats import pearson, spearman
 
 __all__ = [
@@ -63,6 +63,9 @@ __all__ = [
 
 COSMUL_EPSILON = 1e-6  # gensim's guard against dividing by a zero product (3CosMul)
 METHODS = ("add", "mul")
+# What evaluate does with a benchmark word that is not in the vocabulary: leave its pairs and
+# questions out, or (vectors with subwords) compute its vector from its n-grams.
+OOV_MODES = ("skip", "subwords")
 METHOD_NAMES = {"add": "3CosAdd", "mul": "3CosMul"}
 _SCORE_CELLS = 1 << 21  # questions x candidates scored at once: 8 MiB, fits in cache
 
@@ -409,6 +412,17 @@ def _answer(
     return out
 
 
+def benchmark_words(data: WordPairs | Analogies) -> list[str]:
+    """Every word a benchmark asks about, once, in order of appearance."""
+    if isinstance(data, WordPairs):
+        words = [w for a, b, _ in data.pairs for w in (a, b)]
+    else:
+        words = [
+            w for _, questions in data.sections for q in questions for w in (q.a, *q.b, q.c, *q.d)
+        ]
+    return list(dict.fromkeys(words))
+
+
 def evaluate(
     kv: Vectors,
     benchmarks: Sequence[str | os.PathLike[str] | WordPairs | Analogies] | None = None,
@@ -416,15 +430,33 @@ def evaluate(
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
     methods: Sequence[str] = METHODS,
     case_insensitive: bool = True,
+    oov: str = "skip",
 ) -> list[Result]:
     """Evaluate on benchmarks given by name, file or as loaded data (default: every
     bundled benchmark).
 
     ``restrict_vocab`` applies to analogies; similarity pairs use the whole vocabulary.
+    ``oov="subwords"`` (vectors with subwords: a ``--subwords`` run or a fastText model)
+    gives every benchmark word that is not in the vocabulary its vector from its n-grams,
+    as fastText's own evaluation does, so that every pair is scored; it comes after the
+    vocabulary, so analogies restricted to the most frequent words are unchanged. The
+    default, ``"skip"``, leaves such pairs and questions out (and counts them).
     """
+    if oov not in OOV_MODES:
+        raise W2VError(f"{option('oov')} must be one of {', '.join(OOV_MODES)}, not {oov!r}")
+    with_words = getattr(kv, "with_words", None)
+    if oov == "subwords" and with_words is None:
+        subword_run = option("subwords", True)
+        raise W2VError(
+            f"{option('oov', 'subwords')} needs vectors with subwords (a {subword_run} run "
+            "or a fastText .bin); these vectors know their vocabulary only"
+        )
     results: list[Result] = []
     for item in benchmarks if benchmarks is not None else list(BENCHMARKS):
         data = item if isinstance(item, (WordPairs, Analogies)) else load_benchmark(item)
+        if oov == "subwords":
+            fold = str.lower if case_insensitive else str
+            kv = with_words(fold(word) for word in benchmark_words(data))
         if isinstance(data, WordPairs):
             results.append(evaluate_word_pairs(kv, data, case_insensitive=case_insensitive))
         else:

@@ -343,3 +343,17 @@ def _raise_bad_number(
                     f"{name}: entry {entry} of {n_words} ({word!r}): not a number: {bad!r}"
                 ) from None
     raise W2VError(f"{name}: could not parse the vector values as numbers")
+
+
+FASTTEXT_MAGIC = 793712314  # the first int32 of every fastText .bin
+
+
+def is_fasttext_bin(path: str | os.PathLike[str]) -> bool:
+    """Whether a file starts with fastText's magic number (fasttext_bin.py reads the rest
+    and says what is wrong with a file that only starts right)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return len(head) == 4 and int.from_bytes(head, "little", signed=True) == FASTTEXT_MAGIC

@@ -211,6 +211,12 @@ def _words_figure(
     _check_method(method)
     # The figure first: a missing matplotlib or a bad size fails before a slow t-SNE.
     fig = _figure(width, height, dpi)
+    with_words = getattr(kv, "with_words", None)
+    if words is not None and with_words is not None:  # subwords: unseen words drawn too
+        kv = with_words(words)
+    with_words = getattr(kv, "with_words", None)
+    if words is not None and with_words is not None:  # subwords: unseen words drawn too
+        kv = with_words(words)
     indices = _indices_of(kv, words) if words is not None else list(range(min(top, len(kv))))
     coords = project_2d(kv.get_normed_vectors()[indices], method, seed)
 

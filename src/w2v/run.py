@@ -204,12 +204,44 @@ class Run:
         too. Every checkpoint calls this (a run stopped midway can be queried, evaluated and
         plotted), and the end of the run unless a checkpoint just did."""
         assert self.trainer is not None and self.vocab is not None
-        vectors = KeyedVectors(self.vocab.words, self.trainer.input_vectors(), self.vocab.counts)
+        if self.config.subwords:
+            vectors: KeyedVectors = self.subword_vectors()
+        else:
+            vectors = KeyedVectors(
+                self.vocab.words, self.trainer.input_vectors(), self.vocab.counts
+            )
         if self.run_dir is not None and self._written_at != self.trainer.position:
             history = self.trainer.history.to_dict()
             rundir.write_outputs(self.run_dir, vectors, history, self.config.format == "binary")
             self._written_at = replace(self.trainer.position)  # a copy: the trainer's moves on
         return vectors
+
+    def subword_vectors(self) -> KeyedVectors:
+        """fastText's model as trained so far (its .bin is written with the vectors)."""
+        from .fasttext_bin import FastTextModel
+        from .subword_vectors import SubwordVectors
+
+        assert self.trainer is not None and self.vocab is not None
+        cfg, tables = self.config, self.trainer.tables
+        subwords = cfg.make_subwords()
+        assert subwords is not None
+        model = FastTextModel(
+            words=list(self.vocab.words),
+            counts=np.asarray(self.vocab.counts, dtype=np.int64),
+            # the tables at rest, without a copy of the n-gram table (800 MB by default):
+            # the model is written at once, and at the end training no longer moves them
+            input=tables.host_view(tables.input),
+            output=tables.host_view(tables.output),
+            subwords=subwords,
+            model=cfg.model,
+            window=cfg.window,
+            epochs=cfg.epochs,
+            min_count=cfg.min_count,
+            negative=cfg.negative,
+            sample=cfg.sample,
+            ntokens=self.stats.tokens if self.stats else int(np.sum(self.vocab.counts)),
+        )
+        return SubwordVectors(model)
 
     def finish(self) -> KeyedVectors:
         return self.write_outputs()

@@ -7,7 +7,8 @@ A run directory holds everything a run made and needs to go on:
     checkpoint.pt    tables, optimizer, position, loss history (plain tensors, no pickle)
     history.json     loss per logged step and per epoch
     eval.json        with --eval: benchmark scores after every epoch
-    vectors.txt|bin  the input vectors in word2vec's format
+    vectors.txt|bin  the input vectors in word2vec's format (the text one is fastText's .vec)
+    fasttext.bin     with --subwords: the whole model in fastText's binary format
     loss.png, eval.png, words.png   what `w2v plot` draws there
 
 history.json and the vectors are written with every checkpoint as well as at the end, so a
@@ -64,6 +65,10 @@ class RunDir:
     def eval(self) -> Path:
         return self.path / "eval.json"
 
+    @property
+    def fasttext(self) -> Path:
+        return self.path / "fasttext.bin"
+
     def vectors(self, binary: bool) -> Path:
         return self.path / ("vectors.bin" if binary else "vectors.txt")
 
@@ -74,7 +79,7 @@ class RunDir:
 
     def files(self) -> list[Path]:
         """Everything a run and `w2v plot` write here; --overwrite removes all of it."""
-        fixed = [self.config, self.vocab, self.history, self.eval, self.checkpoint]
+        fixed = [self.config, self.vocab, self.history, self.eval, self.checkpoint, self.fasttext]
         vectors = [self.vectors(binary=False), self.vectors(binary=True)]
         return fixed + vectors + [self.picture(what) for what in PICTURES]
 
@@ -132,9 +137,12 @@ def write_outputs(
     run_dir: Path, vectors: KeyedVectors, history: dict[str, Any], binary: bool
 ) -> None:
     """What a run has made so far, each file atomically: the vectors in word2vec's binary or
-    text format, and history.json."""
+    text format, fastText's .bin of a subword model, and history.json."""
     files = RunDir(run_dir)
     vectors.save_word2vec_format(files.vectors(binary), binary=binary)
+    save_model = getattr(vectors, "save_facebook_model", None)  # subwords: the whole model
+    if save_model is not None:
+        save_model(files.fasttext)
     # a file of the other format would win or pass for this run's (an overwritten run's)
     files.vectors(not binary).unlink(missing_ok=True)
     write_json(files.history, history)

@@ -31,6 +31,7 @@ from .vocab import Vocab
 
 if TYPE_CHECKING:
     from .corpus import CorpusStats
+    from .subword_bags import Bags
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ class TrainingInterrupted(Exception):
         self.reason = reason  # why it stopped, when it was not Ctrl-C
 
 
+def input_rows(vocab_size: int, config: TrainConfig) -> int:
+    """Rows of the input table: one per word, and with subwords the n-gram buckets too."""
+    subwords = config.make_subwords()
+    return vocab_size + (subwords.bucket if subwords and subwords.enabled else 0)
+
+
 def check_memory(vocab_size: int, config: TrainConfig) -> None:
     """Refuse tables larger than the machine's memory, before allocating them: a MemoryError
     (or the machine swapping for an hour) is a worse answer than one line."""
@@ -61,15 +68,18 @@ def check_memory(vocab_size: int, config: TrainConfig) -> None:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not a POSIX system: let it try
         return
-    tables = 1 if config.tied else 2
+    rows = input_rows(vocab_size, config) + (0 if config.tied else vocab_size)
     if config.optimizer == "adamw":
-        tables *= 3  # two moments per row
-    needed = vocab_size * config.dim * 4 * tables
+        rows *= 3  # two moments per row
+    needed = rows * config.dim * 4
     if needed > memory:
+        ngrams = input_rows(vocab_size, config) - vocab_size
+        what = f"{vocab_size:,} words" + (f" and {ngrams:,} n-gram rows" if ngrams else "")
         raise W2VError(
-            f"the model needs {needed / 2**30:,.1f} GiB for its tables ({vocab_size:,} words x "
-            f"{config.dim} dims x {tables} tables of float32), more than this machine's "
+            f"the model needs {needed / 2**30:,.1f} GiB for its tables ({what} x "
+            f"{config.dim} dims of float32), more than this machine's "
             f"{memory / 2**30:,.1f} GiB; lower {option('dim')} or {option('max_vocab')}"
+            + (f" or {option('bucket')}" if ngrams else "")
         )
 
 
@@ -189,6 +199,7 @@ class Trainer:
         engine_class = engines.load(spec)
         if self.device == "cpu":
             check_memory(len(vocab), config)
+        self.input_rows = input_rows(len(vocab), config)
         self.tables: Tables = engine_class.new_tables(
             len(vocab),
             config.dim,
@@ -196,7 +207,14 @@ class Trainer:
             init=config.init,
             seed=config.seed,
             device=self.device,
+            input_rows=self.input_rows,
         )
+        self.bags: Bags | None = None  # with subwords: each word's input rows
+        subwords = config.make_subwords()
+        if subwords is not None:
+            from .subword_bags import bags  # numba, only with subwords
+
+            self.bags = bags(vocab.words, subwords)
         chunk_tokens = base.CHUNK_TOKENS
         if world is not None:
             # A merge every sync_words words of a rank, each thread with a chunk of its own in
@@ -228,6 +246,7 @@ class Trainer:
                 device=self.device,
                 threads=self.threads(),
                 seed_of=self._seed_of,
+                bags=self.bags,
             )
         )
         self.position = Position()
@@ -421,15 +440,20 @@ class Trainer:
     # -- results and checkpoints -------------------------------------------------------------
 
     def input_vectors(self) -> np.ndarray:
-        return self.tables.input_vectors()
+        """Every word's vector: its input row, or with subwords the mean of its bag."""
+        if self.bags is None:
+            return self.tables.input_vectors()
+        from .subword_bags import mean_rows
+
+        return mean_rows(self.tables.host_view(self.tables.input), self.bags)
 
     def save_checkpoint(self) -> None:
         if self.run_dir is None:
             return
-        tables = self.tables
-        arrays = {"input": tables.to_host(tables.input)}
+        tables = self.tables  # at rest: written as they are, without a copy
+        arrays = {"input": tables.host_view(tables.input)}
         if not tables.tied:
-            arrays["output"] = tables.to_host(tables.output)
+            arrays["output"] = tables.host_view(tables.output)
         meta = {
             "vocab_size": len(self.vocab),
             "dim": self.config.dim,
@@ -454,8 +478,11 @@ class Trainer:
             )
         if ("output" in state) == self.config.tied:
             raise W2VError(f"{path}: checkpoint does not match this run's {option('tied')} setting")
-        shape = (len(self.vocab), self.config.dim)
-        if any(state[n].shape != shape for n in ("input", "output") if n in state):
+        shapes = {
+            "input": (self.input_rows, self.config.dim),
+            "output": (len(self.vocab), self.config.dim),
+        }
+        if any(state[n].shape != shape for n, shape in shapes.items() if n in state):
             raise W2VError(f"{path}: checkpoint is incomplete or damaged")
         # in place: the engine holds the tables
         self.tables.assign(self.tables.input, state["input"])

@@ -414,20 +414,27 @@ class KeyedVectors(QueryMixin, EditMixin):
 
 
 def load_vectors(path: PathLike) -> KeyedVectors:
-    """Load a word2vec file, or the vectors of a training run directory.
+    """Load a word2vec file, a fastText ``.bin``, or the vectors of a training run directory.
 
-    A directory must hold ``vectors.bin`` or ``vectors.txt`` (``.bin`` wins when both
-    exist). If it also holds ``vocab.tsv`` and every loaded word has a count there, the
-    counts are attached as ``kv.counts``; a vocab.tsv that does not cover the words is
-    ignored, one that cannot be parsed is an error.
+    A fastText ``.bin`` (fastText's own, gensim's, or a ``--subwords`` run's
+    ``fasttext.bin``, which a run directory is read from first) gives SubwordVectors, which
+    answer for unseen words too. Otherwise a directory must hold ``vectors.bin`` or
+    ``vectors.txt`` (``.bin`` wins when both exist). If it also holds ``vocab.tsv`` and every
+    loaded word has a count there, the counts are attached as ``kv.counts``; a vocab.tsv that
+    does not cover the words is ignored, one that cannot be parsed is an error.
     """
     name = os.fspath(path)
     p = Path(path)
     if not p.exists():
         raise W2VError(f"{name}: no such file or directory")
+    run = RunDir(p)
+    fasttext_file = run.fasttext if p.is_dir() else p
+    if fasttext_file.is_file() and formats.is_fasttext_bin(fasttext_file):
+        from .subword_vectors import SubwordVectors  # numba: only for these
+
+        return SubwordVectors.load(fasttext_file)
     if not p.is_dir():
         return KeyedVectors.load_word2vec_format(path)
-    run = RunDir(p)
     kv = KeyedVectors.load_word2vec_format(run.find_vectors())
     if run.vocab.is_file():
         words, numbers = read_vocab(run.vocab)

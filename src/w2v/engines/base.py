@@ -23,6 +23,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..config import TrainConfig
+    from ..subword_bags import Bags
 
 CHUNK_TOKENS = 1 << 18  # words per chunk; read when a Trainer is made (tests lower it)
 
@@ -126,10 +127,25 @@ class Tables:
 
     @classmethod
     def new(
-        cls, vocab_size: int, dim: int, *, tied: bool = False, init: str = "word2vec", seed: int = 1
+        cls,
+        vocab_size: int,
+        dim: int,
+        *,
+        tied: bool = False,
+        init: str = "word2vec",
+        seed: int = 1,
+        input_rows: int | None = None,
     ) -> Tables:
-        table = cls.initial(vocab_size, dim, init, seed)
-        return cls(table, table if tied else np.zeros_like(table))
+        """``input_rows`` (default: one per word) is more with subwords: the n-grams' rows
+        follow the words' and start at zero, so that a bucket no n-gram of the corpus
+        trained adds nothing to an unseen word's vector (and, untouched, takes no memory).
+        The output table has a row per word."""
+        words = cls.initial(vocab_size, dim, init, seed)
+        if input_rows is None or input_rows == vocab_size:
+            return cls(words, words if tied else np.zeros_like(words))
+        table = np.zeros((input_rows, dim), dtype=np.float32)  # calloc: pages on first touch
+        table[:vocab_size] = words
+        return cls(table, np.zeros((vocab_size, dim), dtype=np.float32))
 
     def all(self) -> list[Any]:
         """Each distinct table once, as the engine holds it."""
@@ -138,6 +154,12 @@ class Tables:
     def to_host(self, table: Any) -> np.ndarray:
         """A float32 numpy copy of one of the tables."""
         return np.array(table, dtype=np.float32, copy=True)
+
+    def host_view(self, table: Any) -> np.ndarray:
+        """One of the tables as a float32 numpy array, sharing its memory where it can (a
+        table in this process's memory): for writing a large table at rest without a
+        second copy. It changes as training goes on."""
+        return np.asarray(table, dtype=np.float32)
 
     def assign(self, table: Any, values: np.ndarray) -> None:
         """Overwrite one of the tables in place (the engine keeps holding it)."""
@@ -173,6 +195,8 @@ class Setup:
     device: str  # "cpu", "cuda:0", "mps", ...
     threads: int
     seed_of: Callable[..., int]  # (epoch, chunk[, step]) -> seed
+    # with --subwords: each word's input rows (its own, its n-grams'), whose mean is its vector
+    bags: Bags | None = None
 
 
 class Engine(ABC):
@@ -183,10 +207,18 @@ class Engine(ABC):
 
     @classmethod
     def new_tables(
-        cls, vocab_size: int, dim: int, *, tied: bool, init: str, seed: int, device: str
+        cls,
+        vocab_size: int,
+        dim: int,
+        *,
+        tied: bool,
+        init: str,
+        seed: int,
+        device: str,
+        input_rows: int | None = None,
     ) -> Tables:
         """The tables this engine trains, at their starting values (numpy, by default)."""
-        return Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed)
+        return Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
 
     def compile(self) -> None:  # noqa: B027 - most engines have nothing to compile
         """Get ready to train (a compiled engine compiles or loads its kernel here), so that

@@ -2,7 +2,9 @@
 
 word2vec's own model (negative sampling, SGD) runs numba_kernel.train_chunk, a window at a
 time; the original project's BCE objective and AdamW run numba_centre.train_chunk_centres, an
-optimizer step per centre word, with AdamW's moments and step counts kept per row here.
+optimizer step per centre word, with AdamW's moments and step counts kept per row here;
+fastText's model (``--subwords``: words as bags of n-gram rows) runs
+numba_subwords.train_chunk_subwords.
 
 Threads train different chunks of the corpus at once and write to the shared tables without
 locks, as word2vec and gensim do; with one thread the result is bit-identical per seed. The
@@ -19,7 +21,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from . import numba_centre
+from ..subword_bags import Bags
+from . import numba_centre, numba_subwords
 from . import numba_kernel as kernel
 from .base import ROW_ADAMW, Chunks, Engine, Report, Schedule, Setup, check_row_adamw_state
 
@@ -87,8 +90,10 @@ class ChunkRunner:
         bce: bool = False,
         adamw: RowAdamWState | None = None,
         weight_decay: float = 0.0,
+        bags: Bags | None = None,
     ) -> None:
         self.w_in, self.w_out = w_in, w_out
+        self.bags = bags  # fastText's model: each word's input rows
         # word2vec's loop, or a step per centre word (the BCE objective, or AdamW)
         self.centre_steps = bce or adamw is not None
         self.bce, self.adamw, self.weight_decay = bce, adamw, weight_decay
@@ -107,6 +112,13 @@ class ChunkRunner:
 
     def _kernel(self, first: int, end: int, words_before: int, seed: int) -> tuple[float, int]:
         s = self.schedule
+        if self.bags is not None:
+            return numba_subwords.train_chunk_subwords(
+                self.w_in, self.w_out, self.bags.rows, self.bags.offsets, self.ids,
+                self.chunks.offsets, first, end, self.keep_prob, self.noise, self.window,
+                self.shrink_windows, self.negative, self.cbow, self.shared_negatives, s.start,
+                s.end, words_before, s.total_words, seed, kernel.LOSS_EVERY,
+            )  # fmt: skip
         if self.centre_steps:
             state = self.adamw.kernel_args() if self.adamw is not None else NO_STATE * 2
             return numba_centre.train_chunk_centres(
@@ -179,6 +191,7 @@ class NumbaEngine(Engine):
             bce=cfg.loss == "bce",
             adamw=self.adamw,
             weight_decay=cfg.weight_decay,
+            bags=setup.bags,
         )
 
     def compile(self) -> None:

@@ -20,16 +20,24 @@ import torch
 
 from .base import ADAMW_BETAS, ADAMW_EPS, Engine, Report, Setup, Tables
 from .torch_batches import Batch, BatchMaker
-from .torch_model import NoiseSampler, TorchTables, Word2Vec, context_matrix
+from .torch_model import NoiseSampler, TorchBags, TorchTables, Word2Vec, context_matrix
 from .torch_optim import RowAdamW
 
 
 class TorchEngine(Engine):
     @classmethod
     def new_tables(
-        cls, vocab_size: int, dim: int, *, tied: bool, init: str, seed: int, device: str
+        cls,
+        vocab_size: int,
+        dim: int,
+        *,
+        tied: bool,
+        init: str,
+        seed: int,
+        device: str,
+        input_rows: int | None = None,
     ) -> Tables:
-        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed)
+        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
         return TorchTables.on(host, device)
 
     def __init__(self, setup: Setup) -> None:
@@ -71,6 +79,10 @@ class TorchEngine(Engine):
         elif self.uses_autograd:
             self.optimizer = torch.optim.SGD(params, lr=cfg.learning_rate)
         self.generator = torch.Generator(device=device)
+        # with subwords (fastText's model): each word's input rows, on the device
+        self.bags = (
+            None if setup.bags is None else TorchBags(setup.bags.rows, setup.bags.offsets, device)
+        )
 
     # -- one step ----------------------------------------------------------------------------
 
@@ -89,6 +101,8 @@ class TorchEngine(Engine):
     def step(self, batch: Batch, lr: float) -> tuple[torch.Tensor, int]:
         """One update from ``batch`` at learning rate ``lr``: (summed loss, examples)."""
         negatives, mask = self.negatives(batch)
+        if self.bags is not None:
+            return self.model.subword_sgd_step(batch, negatives, lr, self.bags)
         if not self.uses_autograd:
             return self.model.sgd_step(batch, negatives, lr)
         optimizer = self.optimizer

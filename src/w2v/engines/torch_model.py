@@ -108,6 +108,11 @@ class TorchTables(Tables):
     def to_host(self, table: torch.Tensor) -> np.ndarray:
         return table.detach().to("cpu", torch.float32).numpy().copy()
 
+    def host_view(self, table: torch.Tensor) -> np.ndarray:
+        if table.device.type == "cpu" and table.dtype == torch.float32:
+            return table.detach().numpy()
+        return self.to_host(table)
+
     def assign(self, table: torch.Tensor, values: np.ndarray) -> None:
         with torch.no_grad():
             table.copy_(torch.from_numpy(np.ascontiguousarray(values)))
@@ -277,3 +282,100 @@ class Word2Vec(nn.Module):
         w_out.index_add_(0, targets.reshape(-1), grad_u.reshape(-1, h.shape[1]))
         w_in.index_add_(0, batch.contexts, grad_in)
         return loss.sum(), len(loss)
+
+    # -- fastText's model (--subwords), word2vec's SGD written out ---------------------------
+
+    @torch.no_grad()
+    def subword_sgd_step(
+        self, batch: Batch, negatives: torch.Tensor, lr: float, bags: TorchBags
+    ) -> tuple[torch.Tensor, int]:
+        """One batched update of fastText's model (numba_subwords.py is the same, a window
+        at a time): skip-gram's input is the centre's bag, predicting each context; CBOW's
+        the bags of all its contexts together, predicting the centre. ``negatives`` are
+        (P, K) per pair or (N, K) per centre, as ``sgd_step`` takes them. Every gradient
+        is computed from the tables as they were, then all are added; each row of an input
+        bag gets the whole gradient of its input vector (fastText). Returns (summed loss,
+        examples)."""
+        w_in = self.input.weight
+        n = len(batch.centers)
+        counts = torch.bincount(batch.owner, minlength=n)
+        if self.model == "sg":
+            rows, row_owner = bags.gather(batch.centers)
+        else:
+            rows, row_context = bags.gather(batch.contexts)
+            row_owner = batch.owner[row_context]
+        summed = w_in.new_zeros(n, w_in.shape[1]).index_add_(0, row_owner, w_in[rows])
+        sizes = torch.bincount(row_owner, minlength=n).clamp(min=1).unsqueeze(1)
+        h = summed / sizes.to(w_in.dtype)
+        groups = []  # (targets, weights, input vector of each row, positive columns)
+        if self.model == "sg":  # each pair's context is a positive of its centre's vector
+            ones = torch.ones(len(batch.contexts), 1, dtype=w_in.dtype, device=h.device)
+            if negatives.shape[0] == len(batch.contexts):  # per pair: its own negatives
+                targets = torch.cat([batch.contexts.unsqueeze(1), negatives], 1)
+                skip = (negatives != batch.contexts.unsqueeze(1)).to(w_in.dtype)
+                groups.append((targets, torch.cat([ones, skip], 1), batch.owner, 1))
+            else:  # shared: a negative counts once for each pair whose context it is not
+                groups.append((batch.contexts.unsqueeze(1), ones, batch.owner, 1))
+                same = (negatives[batch.owner] == batch.contexts.unsqueeze(1)).to(w_in.dtype)
+                hits = w_in.new_zeros(negatives.shape).index_add_(0, batch.owner, same)
+                uses = counts.unsqueeze(1).to(w_in.dtype) - hits
+                groups.append((negatives, uses, torch.arange(n, device=h.device), 0))
+            return self._subword_apply(h, rows, row_owner, lr, groups), len(batch.contexts)
+        has = torch.nonzero(counts, as_tuple=True)[0]  # centres with contexts
+        targets = torch.cat([batch.centers[has].unsqueeze(1), negatives[has]], 1)
+        weights = (targets != targets[:, :1]).to(w_in.dtype)
+        weights[:, 0] = 1
+        groups.append((targets, weights, has, 1))
+        return self._subword_apply(h, rows, row_owner, lr, groups), len(has)
+
+    def _subword_apply(
+        self,
+        h: torch.Tensor,
+        rows: torch.Tensor,
+        row_owner: torch.Tensor,
+        lr: float,
+        groups: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]],
+    ) -> torch.Tensor:
+        """Score groups of targets against the input vectors ``h`` and add every gradient;
+        returns the summed loss. A group is (targets (E, T), weights (E, T): how many
+        examples each counts for, the input vector of each of its E rows, how many leading
+        columns are positives). The input vectors' gradients go, whole, to every row of
+        their bags (``rows``, of input vector ``row_owner``)."""
+        w_in, w_out = self.input.weight, self.output.weight
+        grad_h = torch.zeros_like(h)
+        loss = h.new_zeros(())
+        updates = []
+        for targets, weights, h_of, positives in groups:
+            hv = h[h_of]
+            u = w_out[targets]  # (E, T, D)
+            logits = torch.bmm(u, hv.unsqueeze(2)).squeeze(2)
+            labels = torch.zeros_like(logits)
+            labels[:, :positives] = 1
+            # d(log-likelihood)/dx = label - sigmoid(x); word2vec adds lr times it
+            g = lr * (labels - torch.sigmoid(logits)) * weights
+            nll = -F.logsigmoid(torch.where(labels > 0, logits, -logits))
+            loss = loss + (nll * weights).sum()
+            grad_h.index_add_(0, h_of, torch.bmm(g.unsqueeze(1), u).squeeze(1))
+            updates.append((targets.reshape(-1), (g.unsqueeze(2) * hv.unsqueeze(1)).flatten(0, 1)))
+        for targets, grads in updates:
+            w_out.index_add_(0, targets, grads)
+        w_in.index_add_(0, rows, grad_h[row_owner])
+        return loss
+
+
+class TorchBags:
+    """subword_bags.Bags on the training device: each word's input rows."""
+
+    def __init__(self, rows: np.ndarray, offsets: np.ndarray, device: torch.device | str) -> None:
+        self.rows = torch.from_numpy(np.asarray(rows, dtype=np.int64)).to(device)
+        self.offsets = torch.from_numpy(np.asarray(offsets, dtype=np.int64)).to(device)
+
+    def gather(self, words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The input rows of every word of ``words`` together, and for each row the
+        position in ``words`` it belongs to."""
+        starts = self.offsets[words]
+        sizes = self.offsets[words + 1] - starts
+        owner = torch.repeat_interleave(torch.arange(len(words), device=words.device), sizes)
+        first = torch.cumsum(sizes, 0) - sizes  # where each word's rows start in the result
+        within = torch.arange(len(owner), device=words.device) - first[owner]
+        return self.rows[starts[owner] + within], owner
