@@ -8,20 +8,22 @@ n-grams' rows, as fastText's ``get_word_vector`` and gensim's FastText do. Looku
 words; ``word in kv`` still means "in the vocabulary", and searches return vocabulary words
 only. A word with no n-gram of ``minn`` to ``maxn`` characters (``maxn 0``, or a word
 shorter than ``minn`` with its ``<`` ``>`` marks) has no vector, nor has one whose n-grams
-all fall in buckets training never reached (w2v starts those rows at zero): either is an
-UnknownWordError, never a silent zero vector.
+all fall in buckets no vocabulary word's n-grams trained (such rows hold their random
+start): either is an UnknownWordError, never a silent zero or random vector.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from .errors import UnknownWordError
 from .fasttext_bin import FastTextModel, read_bin, write_bin
+from .subwords import unseen_rows
 from .vectors import KeyedVectors, _unit
 
 __all__ = ["SubwordVectors"]
@@ -124,13 +126,25 @@ class SubwordVectors(KeyedVectors):
         if not isinstance(word, str):
             raise TypeError(f"words are str, got {type(word).__name__}")
         vector = np.array(self.model.vector(word), dtype=np.float32)  # or UnknownWordError
-        if not vector.any():  # every n-gram in a bucket that training never reached
+        s = self.model.subwords
+        rows = unseen_rows(word, s, len(self.model.words))
+        if not self._trained[rows].any():
             why = (
-                "it is not in the vocabulary and none of its n-grams occurred in training "
-                "(their rows are all zero)"
+                "it is not in the vocabulary and none of its n-grams is in a bucket that a "
+                "vocabulary word's n-grams trained (its vector would be the rows' random start)"
             )
             raise UnknownWordError(word, [], why)
         return vector
+
+    @cached_property
+    def _trained(self) -> np.ndarray:
+        """For each row of the input table, whether training moved it: the rows of the
+        vocabulary's bags (fastText trains no other n-gram, and starts every row random)."""
+        from .subword_bags import bags
+
+        trained = np.zeros(len(self.model.input), dtype=bool)
+        trained[bags(self.model.words, self.model.subwords).rows] = True
+        return trained
 
     def _known(self, items: Any, normalize: bool) -> Any:
         """``items`` (most_similar's positive or negative) with each unseen word replaced

@@ -136,16 +136,14 @@ class Tables:
         seed: int = 1,
         input_rows: int | None = None,
     ) -> Tables:
-        """``input_rows`` (default: one per word) is more with subwords: the n-grams' rows
-        follow the words' and start at zero, so that a bucket no n-gram of the corpus
-        trained adds nothing to an unseen word's vector (and, untouched, takes no memory).
+        """``input_rows`` (default: one per word) is more with subwords: fastText's model,
+        whose input table holds the words' rows and then the n-grams' (see fasttext_start).
         The output table has a row per word."""
+        if input_rows is not None and input_rows != vocab_size:
+            table = fasttext_start(input_rows, dim, init, seed)
+            return cls(table, np.zeros((vocab_size, dim), dtype=np.float32))
         words = cls.initial(vocab_size, dim, init, seed)
-        if input_rows is None or input_rows == vocab_size:
-            return cls(words, words if tied else np.zeros_like(words))
-        table = np.zeros((input_rows, dim), dtype=np.float32)  # calloc: pages on first touch
-        table[:vocab_size] = words
-        return cls(table, np.zeros((vocab_size, dim), dtype=np.float32))
+        return cls(words, words if tied else np.zeros_like(words))
 
     def all(self) -> list[Any]:
         """Each distinct table once, as the engine holds it."""
@@ -167,6 +165,28 @@ class Tables:
 
     def input_vectors(self) -> np.ndarray:
         return self.to_host(self.input)
+
+
+def fasttext_start(rows: int, dim: int, init: str, seed: int) -> np.ndarray:
+    """The input table of fastText's model at its start: every row, a word's or an n-gram's,
+    uniform in +-1/dim (fastText's ``input_->uniform(1.0 / dim)``, gensim's FastText too;
+    ``init="normal"``: N(0, 1)). Drawn in float32 a block at a time: the n-gram table is
+    800 MB at fastText's defaults, and a float64 draw of it whole would need twice that
+    again. (Starting the n-gram rows at zero, as fastText 0.9's threaded fill leaves most of
+    them by accident, learned measurably less in a first epoch here, and the tiny values
+    of rows near zero slowed training.)"""
+    rng = np.random.default_rng([seed, rows, dim])
+    table = np.empty((rows, dim), dtype=np.float32)
+    block = max(1, (1 << 22) // dim)
+    for start in range(0, rows, block):
+        part = table[start : start + block]
+        if init == "normal":
+            part[...] = rng.standard_normal(part.shape, dtype=np.float32)
+        else:
+            rng.random(part.shape, dtype=np.float32, out=part)
+            part *= 2.0 / dim
+            part -= 1.0 / dim
+    return table
 
 
 class Report(NamedTuple):
