@@ -182,3 +182,31 @@ def test_subword_options_that_cannot_work_are_one_line(topics, tmp_path, capsys,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not (tmp_path / "bad").exists()
+
+
+def test_export_plot_and_a_hostile_bin_on_the_command_line(topics, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    run = tmp_path / "run"
+    assert main([*train_args(topics, run), "-q"]) == 0
+    out = tmp_path / "model.bin"
+    assert main(["export", str(run), "--fasttext", str(out), "--word2vec", str(tmp_path / "m.vec")]) == 0
+    assert out.read_bytes() == (run / "fasttext.bin").read_bytes()
+    np.testing.assert_array_equal(w2v.load(out)["glintaful"], w2v.load(run)["glintaful"])
+    # unseen words are drawn from their n-grams; one without a vector is named
+    png = tmp_path / "words.png"
+    assert main(["plot", "words", str(run), "--words", "bradoka,bradokism,quimelize", "-o", str(png)]) == 0
+    assert png.stat().st_size > 0
+    capsys.readouterr()
+    # a plain run has no model to write as a .bin
+    plain = tmp_path / "plain"
+    assert main(["train", str(topics), "-o", str(plain), "--min-count", "1", "--epochs", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(plain), "--fasttext", str(tmp_path / "no.bin")]) == 2
+    assert "--fasttext writes a model trained with --subwords" in capsys.readouterr().err
+    # a .bin cut short: one line, exit 2, whatever reads it
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
+    for argv in (["neighbors", str(cut), "bradoka"], ["evaluate", str(cut), "-b", "ws353"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and str(cut) in err[0], err

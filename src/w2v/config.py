@@ -106,10 +106,11 @@ class TrainConfig:
     )
     negative: int = _knob(5, "negative samples per positive pair (per centre word with --loss bce)")
     negative_sharing: str = _knob(
-        "window",
+        "auto",
         "skip-gram: window shares one set of negatives among a centre word's context words "
-        "(BlazingText; fast); pair draws each pair its own, exactly as word2vec and gensim",
-        ("window", "pair"),
+        "(BlazingText; fast); pair draws each pair its own, exactly as word2vec, gensim and "
+        "fastText; auto: window, and pair with --subwords (where sharing cost quality)",
+        ("auto", "window", "pair"),
     )
     ns_exponent: float = _knob(
         0.75, "negatives drawn with probability proportional to count^exponent (0: uniform)"
@@ -302,6 +303,8 @@ class TrainConfig:
                 raise W2VError(message)
         if self.delimiter is not None:
             self.delimiter = delimiter_character(self.delimiter)
+        if self.negative_sharing == "auto":  # saved resolved: a resumed run trains the same
+            self.negative_sharing = "pair" if self.subwords else "window"
         registry.check_config(self)
         return self
 
