@@ -268,3 +268,21 @@ def test_two_ranks_train_a_subword_model(big_planted, tmp_path):
     np.testing.assert_array_equal(together.vectors, rank0)
     assert "t0w999" not in together and together["t0w999"].shape == (OPTS["dim"],)
     assert topic_accuracy(together) >= 0.9
+
+
+def test_two_ranks_join_the_phrases_of_a_table(big_planted, tmp_path):
+    """Each rank joins the table's phrases in its share: the ranks' vocabulary (merged
+    counts) is the one a single process makes with the same table."""
+    table = tmp_path / "phrases.tsv"  # pairs the planted topics make often, written by hand
+    rows = ["phrase\tcount\tscore\tpass\twords"]
+    rows += [f"t{t}w1_t{t}w2\t100\t50.0\t1\tt{t}w1 t{t}w2" for t in range(3)]
+    table.write_text("\n".join(rows) + "\n")
+    opts = {**OPTS, "epochs": 1, "phrases": str(table), "chunk_tokens": 2000}
+    dump = tmp_path / "dump"
+    run_workers(tmp_path, "train", [str(big_planted), str(tmp_path / "run")], options(opts))
+    vocab0 = json.loads((dump / "vocab-rank0.json").read_text())
+    assert vocab0 == json.loads((dump / "vocab-rank1.json").read_text())
+    alone = w2v.train(big_planted, **{**OPTS, "epochs": 1, "phrases": str(table)})
+    assert vocab0 == dict(zip(alone.index_to_key, alone.counts.tolist(), strict=True))
+    joined = [w for w in vocab0 if "_" in w]
+    assert joined, "the table joined no phrase"

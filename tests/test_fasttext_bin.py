@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct
 import tempfile
-import time
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
@@ -268,7 +267,6 @@ def hostile_cases() -> dict[str, tuple[bytes, str]]:
 def test_hostile_files_are_one_line_errors(case: str) -> None:
     data, message = hostile_cases()[case]
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(W2VError) as info:
             read_bin_bytes(data)
@@ -278,7 +276,6 @@ def test_hostile_files_are_one_line_errors(case: str) -> None:
     text = str(info.value)
     assert "\n" not in text and "x.bin: " in text
     assert message in text, text
-    assert time.perf_counter() - start < 1.0
     assert peak < 1_000_000  # nothing sized by the header's claims was allocated
 
 

@@ -82,9 +82,11 @@ def test_unseen_words_land_near_the_topic_of_their_ngrams(topics, engine, model)
     assert chance <= 0.5, chance
 
 
-def test_without_ngrams_an_unseen_word_has_no_vector(topics):
-    kv = w2v.train(topics, **{**FAST, "maxn": 0, "epochs": 1})
+def test_without_ngrams_an_unseen_word_has_no_vector(topics, tmp_path):
+    kv = w2v.train(topics, tmp_path / "run", **{**FAST, "maxn": 0, "epochs": 1})
     assert len(kv.model.input) == len(kv)  # no n-gram rows at all
+    assert kv.model.subwords.bucket == 0
+    np.testing.assert_array_equal(w2v.load(tmp_path / "run")["bradoka"], kv["bradoka"])
     with pytest.raises(KeyError, match="has no n-gram"):
         kv["bradokism"]
     assert kv["bradoka"].shape == (24,)
@@ -189,17 +191,20 @@ def test_export_plot_and_a_hostile_bin_on_the_command_line(topics, tmp_path, cap
     run = tmp_path / "run"
     assert main([*train_args(topics, run), "-q"]) == 0
     out = tmp_path / "model.bin"
-    assert main(["export", str(run), "--fasttext", str(out), "--word2vec", str(tmp_path / "m.vec")]) == 0
+    vec = tmp_path / "m.vec"
+    assert main(["export", str(run), "--fasttext", str(out), "--word2vec", str(vec)]) == 0
     assert out.read_bytes() == (run / "fasttext.bin").read_bytes()
     np.testing.assert_array_equal(w2v.load(out)["glintaful"], w2v.load(run)["glintaful"])
     # unseen words are drawn from their n-grams; one without a vector is named
     png = tmp_path / "words.png"
-    assert main(["plot", "words", str(run), "--words", "bradoka,bradokism,quimelize", "-o", str(png)]) == 0
+    words = "bradoka,bradokism,quimelize"
+    assert main(["plot", "words", str(run), "--words", words, "-o", str(png)]) == 0
     assert png.stat().st_size > 0
     capsys.readouterr()
     # a plain run has no model to write as a .bin
     plain = tmp_path / "plain"
-    assert main(["train", str(topics), "-o", str(plain), "--min-count", "1", "--epochs", "1", "-q"]) == 0
+    argv = ["train", str(topics), "-o", str(plain), "--min-count", "1", "--epochs", "1", "-q"]
+    assert main(argv) == 0
     capsys.readouterr()
     assert main(["export", str(plain), "--fasttext", str(tmp_path / "no.bin")]) == 2
     assert "--fasttext writes a model trained with --subwords" in capsys.readouterr().err

@@ -322,7 +322,10 @@ class TrainConfig:
 
     def make_subwords(self) -> Subwords | None:
         """The n-gram settings with --subwords (None without)."""
-        return Subwords(self.minn, self.maxn, self.bucket) if self.subwords else None
+        if not self.subwords:
+            return None
+        # fastText's -maxn 0: no n-grams, and (as w2v writes it) no bucket rows either
+        return Subwords(self.minn, self.maxn, self.bucket if self.maxn else 0)
 
     def make_tokenizer(self) -> Tokenizer:
         """The tokenizer these settings describe (training and queries alike)."""

@@ -207,7 +207,7 @@ class Trainer:
             init=config.init,
             seed=config.seed,
             device=self.device,
-            input_rows=self.input_rows,
+            input_rows=self.input_rows if config.subwords else None,
         )
         self.bags: Bags | None = None  # with subwords: each word's input rows
         subwords = config.make_subwords()

@@ -136,10 +136,10 @@ class Tables:
         seed: int = 1,
         input_rows: int | None = None,
     ) -> Tables:
-        """``input_rows`` (default: one per word) is more with subwords: fastText's model,
-        whose input table holds the words' rows and then the n-grams' (see fasttext_start).
-        The output table has a row per word."""
-        if input_rows is not None and input_rows != vocab_size:
+        """``input_rows`` is given for fastText's model (subwords), whose input table holds
+        the words' rows and then the n-grams' (see fasttext_start). The output table has a
+        row per word."""
+        if input_rows is not None:
             table = fasttext_start(input_rows, dim, init, seed)
             return cls(table, np.zeros((vocab_size, dim), dtype=np.float32))
         words = cls.initial(vocab_size, dim, init, seed)
