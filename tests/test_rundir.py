@@ -21,6 +21,7 @@ def test_the_run_directory_files(tmp_path):
         "history.json",
         "eval.json",
         "checkpoint.pt",
+        "fasttext.bin",
         "vectors.txt",
         "vectors.bin",
         "loss.png",
