@@ -215,3 +215,17 @@ def test_export_plot_and_a_hostile_bin_on_the_command_line(topics, tmp_path, cap
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and str(cut) in err[0], err
+
+
+def test_the_query_methods_take_unseen_words(topics):
+    kv = w2v.train(topics, **{**FAST, "epochs": 4})
+    assert kv.has_vector("glintaize") and "glintaize" not in kv
+    assert not kv.has_vector("日本語")  # n-grams no vocabulary word trained
+    # gensim's positional arguments (positive, negative, topn)
+    best = kv.most_similar("glintaize", None, 3)
+    assert len(best) == 3 and all(w.startswith("glinta") for w, _ in best)
+    assert kv.most_similar_cosmul(["purnoxful"], topn=1)[0][0].startswith("purnox")
+    assert kv.distance("zafrunize", "zafruning") == pytest.approx(
+        1 - kv.similarity("zafrunize", "zafruning")
+    )
+    assert kv.similarity("zafrunize", "zafruning") > kv.similarity("zafrunize", "toveshing")

@@ -56,8 +56,15 @@ class SubwordVectors(KeyedVectors):
     # ------------------------------------------------------------------ lookup
 
     def has_vector(self, word: str) -> bool:
-        """Whether ``word`` has a vector: in the vocabulary, or with n-grams."""
-        return word in self.key_to_index or bool(self.model.subwords.hashes(word))
+        """Whether ``word`` has a vector: in the vocabulary, or with n-grams that training
+        reached (what ``kv[word]`` answers without an error)."""
+        if word in self.key_to_index:
+            return True
+        try:
+            self._unseen(word)
+        except UnknownWordError:
+            return False
+        return True
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         """The vector of ``word``: its row when in the vocabulary, else the mean of its
@@ -86,18 +93,34 @@ class SubwordVectors(KeyedVectors):
         v2 = self.get_vector(w2).astype(np.float64)
         return float(np.linalg.norm(v1 - v2))
 
-    def most_similar(self, positive: Any = None, negative: Any = None, **kwargs: Any) -> Any:
+    def most_similar(
+        self,
+        positive: Any = None,
+        negative: Any = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+        metric: str = "cosine",
+    ) -> list[tuple[str, float]]:
         """KeyedVectors.most_similar, with unseen words taken as their n-gram vectors (as
         gensim's FastText does); only vocabulary words are returned."""
         return super().most_similar(
-            self._known(positive, kwargs.get("metric") != "euclidean"),
+            self._known(positive, metric != "euclidean"),
             self._known(negative, True),
-            **kwargs,
+            topn,
+            restrict_vocab,
+            metric,
         )
 
-    def most_similar_cosmul(self, positive: Any = None, negative: Any = None, **kwargs: Any) -> Any:
+    def most_similar_cosmul(
+        self,
+        positive: Any = None,
+        negative: Any = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """KeyedVectors.most_similar_cosmul, with unseen words as their n-gram vectors."""
         return super().most_similar_cosmul(
-            self._known(positive, False), self._known(negative, False), **kwargs
+            self._known(positive, False), self._known(negative, False), topn, restrict_vocab
         )
 
     def with_words(self, words: Iterable[str]) -> KeyedVectors:
