@@ -8,8 +8,8 @@ n-grams' rows, as fastText's ``get_word_vector`` and gensim's FastText do. Looku
 words; ``word in kv`` still means "in the vocabulary", and searches return vocabulary words
 only. A word with no n-gram of ``minn`` to ``maxn`` characters (``maxn 0``, or a word
 shorter than ``minn`` with its ``<`` ``>`` marks) has no vector, nor has one whose n-grams
-all fall in buckets no vocabulary word's n-grams trained (such rows hold their random
-start): either is an UnknownWordError, never a silent zero or random vector.
+all fall in buckets no vocabulary word's n-grams trained (such rows hold their start, zero
+or random): either is an UnknownWordError, never a silent zero or random vector.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ class SubwordVectors(KeyedVectors):
     @cached_property
     def _trained(self) -> np.ndarray:
         """For each row of the input table, whether training moved it: the rows of the
-        vocabulary's bags (fastText trains no other n-gram, and starts every row random)."""
+        vocabulary's bags (fastText trains no other n-gram; an untrained row holds its start:
+        zero in w2v's models, random or zero in fastText's)."""
         from .subword_bags import bags
 
         trained = np.zeros(len(self.model.input), dtype=bool)
