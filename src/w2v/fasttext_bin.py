@@ -109,10 +109,15 @@ class FastTextModel:
         """Each word's row; built on first use, so ``words`` is not to change after it."""
         return {w: i for i, w in enumerate(self.words)}
 
+    @cached_property
+    def vocabulary_bags(self) -> Bags:
+        """Every word's input rows (hashing a large vocabulary takes a moment: once)."""
+        return bags(self.words, self.subwords)
+
     def word_vectors(self) -> np.ndarray:
         """Every word's vector, in ``words`` order: the mean of the word's own row and its
         n-grams' rows, as fastText's ``getWordVector`` computes it (``</s>`` is its row)."""
-        vectors = mean_rows(self.input, bags(self.words, self.subwords))
+        vectors = mean_rows(self.input, self.vocabulary_bags)
         eos = self._index.get(EOS)
         if eos is not None:
             vectors[eos] = self.input[eos]

@@ -164,10 +164,8 @@ class SubwordVectors(KeyedVectors):
         """For each row of the input table, whether training moved it: the rows of the
         vocabulary's bags (fastText trains no other n-gram; an untrained row holds its start:
         zero in w2v's models, random or zero in fastText's)."""
-        from .subword_bags import bags
-
         trained = np.zeros(len(self.model.input), dtype=bool)
-        trained[bags(self.model.words, self.model.subwords).rows] = True
+        trained[self.model.vocabulary_bags.rows] = True
         return trained
 
     def _known(self, items: Any, normalize: bool) -> Any:
