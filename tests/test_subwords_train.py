@@ -208,6 +208,12 @@ def test_export_plot_and_a_hostile_bin_on_the_command_line(topics, tmp_path, cap
     capsys.readouterr()
     assert main(["export", str(plain), "--fasttext", str(tmp_path / "no.bin")]) == 2
     assert "--fasttext writes a model trained with --subwords" in capsys.readouterr().err
+    assert main(["evaluate", str(plain), "-b", "ws353", "--oov", "subwords"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--oov subwords needs vectors with subwords" in err[0], err
+    assert main(["export", str(run), "--fasttext", str(tmp_path / "x.bin"), "--limit", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--limit does not apply to --fasttext" in err[0], err
     # a .bin cut short: one line, exit 2, whatever reads it
     cut = tmp_path / "cut.bin"
     cut.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
