@@ -32,9 +32,13 @@ from .errors import W2VError
 from .phrase_join import Joiner, join_into, kernel, max_inside, pow2
 from .phrase_table import DELIMITER, Phrase, PhraseConfig, PhraseTable
 
-_FIRST_CAPACITY = 1 << 16  # slots of a fresh counting table; it doubles as it fills
+_FIRST_CAPACITY = 1 << 16  # the fewest slots of a fresh counting table
 # Linear probing stays quick up to this load; 16-byte slots keep a probe in one cache line.
 _MAX_LOAD = 0.7
+# Distinct candidates per token, as a corpus of millions of words has them (a Wikipedia of
+# 17M words: 0.23). The table starts with room for that many, so it rarely grows: each
+# doubling rehashes every entry (7 doublings were 40% of counting that Wikipedia).
+_CANDIDATES_PER_TOKEN = 0.25
 
 
 @dataclass
@@ -51,11 +55,12 @@ class _PairCounter:
     """A compiled hash table of candidate counts that grows by doubling up to room for
     ``max_pairs``, then drops the rarest pairs as word2phrase's ReduceVocab does."""
 
-    def __init__(self, max_pairs: int, longest: int) -> None:
+    def __init__(self, max_pairs: int, longest: int, tokens: int) -> None:
         self.max_pairs = max_pairs
         self.longest = longest  # a sentence may add this many after a check
         self.max_capacity = pow2(int((max_pairs + longest + 1) / _MAX_LOAD))
-        first = pow2(max(_FIRST_CAPACITY, 4 * longest))
+        expected = int(tokens * _CANDIDATES_PER_TOKEN / _MAX_LOAD) + longest
+        first = pow2(max(_FIRST_CAPACITY, 4 * longest, expected))
         self.table = np.zeros((min(first, self.max_capacity), 2), dtype=np.int64)
         self.size = 0
         self.prunes = 0
@@ -85,11 +90,9 @@ class _PairCounter:
                 self.min_reduce += 1
                 self.prunes += 1
 
-    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(keys, codes, counts) of every candidate counted."""
-        packed = self.table[:, 1]
-        used = np.flatnonzero(packed)
-        return self.table[used, 0], packed[used] >> 32, packed[used] & 0xFFFFFFFF
+    def entries(self, min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, codes, counts) of the candidates counted ``min_count`` times or more."""
+        return kernel().entries_counted_at_least(self.table, min_count)
 
 
 def _scores(
@@ -129,13 +132,16 @@ def _find_in_pass(
         if w in digit:
             conn[i] = digit[w]
     longest = int(np.diff(offsets).max()) if len(offsets) > 1 else 0
-    counter = _PairCounter(config.max_pairs, longest)
+    counter = _PairCounter(config.max_pairs, longest, int(offsets[-1]) if len(offsets) else 0)
     counter.count(ids, offsets, conn, base, n)
-    keys, codes, count_ab = counter.entries()
+    # Only pairs seen min_count times can score above the threshold (the default score
+    # of a rarer pair is <= 0 and its threshold > 0; npmi leaves them out), but N counts
+    # them all.
+    keys, codes, count_ab = counter.entries(config.min_count)
+    distinct = int(np.count_nonzero(counts[conn == 0])) + counter.size
     table_bytes = counter.table.nbytes
     del counter.table
     a, b = keys // n, keys % n
-    distinct = int(np.count_nonzero(counts[conn == 0])) + len(keys)
     score = _scores(config, count_ab, counts[a], counts[b], distinct, int(offsets[-1]))
     above = score > config.score_threshold
     chosen = np.flatnonzero(above if made is None else above & (made[a] | made[b]))
@@ -149,7 +155,7 @@ def _find_in_pass(
         rows.append(Phrase(DELIMITER.join(parts), int(count_ab[i]), float(score[i]), number, parts))
     report = {
         "pass": number,
-        "candidates": len(keys),
+        "candidates": counter.size,
         "phrases": len(rows),
         "prunes": counter.prunes,
         "dropped_at_most": counter.min_reduce - 1,

@@ -61,13 +61,16 @@ class Joiner:
 
     def __init__(self, table: PhraseTable, words: Sequence[str]) -> None:
         self.kernel = k = kernel()
+        rows = table.rows
         self.words = list(words)
         index = {w: i for i, w in enumerate(self.words)}
-        for row in table.rows:
-            if row.phrase not in index:
-                index[row.phrase] = len(self.words)
-                self.words.append(row.phrase)
-        self.phrase_ids = sorted({index[row.phrase] for row in table.rows})
+        phrases = [r.phrase for r in rows]
+        for phrase in dict.fromkeys(phrases):  # a phrase found in two passes: one token
+            if phrase not in index:
+                index[phrase] = len(self.words)
+                self.words.append(phrase)
+        tokens = np.array([index[p] for p in phrases], dtype=np.int64)
+        self.phrase_ids = np.unique(tokens).tolist()
         self.other = len(self.words)
         self.n = n = self.other + 1
         connectors = table.connectors()
@@ -78,28 +81,29 @@ class Joiner:
         for w, d in digit.items():
             if w in index:
                 self.conn[index[w]] = d
+        # Once per phrase, in C where it can be: its words' ids (-1: a word this corpus
+        # lacks, so the phrase cannot occur), its connector code, its pass and score.
+        a = _ids([r.words[0] for r in rows], index)
+        b = _ids([r.words[-1] for r in rows], index)
+        codes = np.zeros(len(rows), dtype=np.int64)
+        usable = (a >= 0) & (b >= 0)
+        for i, r in enumerate(rows):
+            if len(r.words) > 2:  # only with connectors
+                if len(r.words) - 2 > self.max_inside:
+                    usable[i] = False  # more connectors than a code holds: never counted
+                else:
+                    codes[i] = _code(r.words[1:-1], digit, self.base)
+        passes = np.array([r.pass_number for r in rows], dtype=np.int64)
+        row_scores = np.array([r.score for r in rows], dtype=np.float64)
         self.passes: list[tuple[np.ndarray, ...]] = []
-        found: dict[int, list[tuple[int, int, int, float]]] = {}
-        for r in table.rows:  # once per phrase: (key, connector code, token, score)
-            words = r.words
-            a, b = index.get(words[0]), index.get(words[-1])
-            if a is None or b is None:
-                continue  # a word this corpus lacks: the phrase cannot occur
-            code = 0
-            if len(words) > 2:
-                if len(words) - 2 > self.max_inside:
-                    continue  # more connectors than a code holds: never counted either
-                code = _code(words[1:-1], digit, self.base)
-            found.setdefault(r.pass_number, []).append((a * n + b, code, index[r.phrase], r.score))
         for number in range(1, table.passes + 1):
-            rows = found.get(number, [])
-            keys, codes, tokens = (np.array([x[i] for x in rows], np.int64) for i in range(3))
-            row_scores = np.array([x[3] for x in rows], np.float64)
-            lookup = np.zeros((pow2(2 * len(rows) + 2), 2), dtype=np.int64)
+            mine = np.flatnonzero(usable & (passes == number))
+            keys = a[mine] * n + b[mine]
+            lookup = np.zeros((pow2(2 * len(mine) + 2), 2), dtype=np.int64)
             scores = np.zeros(len(lookup), dtype=np.float64)
-            bits = min(pow2(k.BLOOM_BITS_PER_PHRASE * len(rows) + 64), k.BLOOM_MAX_BITS)
+            bits = min(pow2(k.BLOOM_BITS_PER_PHRASE * len(mine) + 64), k.BLOOM_MAX_BITS)
             bloom = np.zeros(bits // 64, dtype=np.uint64)
-            k.build_lookup(keys, codes, tokens, lookup, scores, row_scores, bloom)
+            k.build_lookup(keys, codes[mine], tokens[mine], lookup, scores, row_scores[mine], bloom)
             roles = self.conn << k.DIGIT_SHIFT
             roles[keys // n] |= k.STARTS
             roles[keys % n] |= k.ENDS
@@ -123,6 +127,11 @@ class Joiner:
             ids, offsets = out[:written], out_offsets
             source = out_source[:written] if track else source
         return ids, offsets, source if track else None
+
+
+def _ids(words: list[str], index: dict[str, int]) -> np.ndarray:
+    """The id of each word, -1 for one not in ``index``."""
+    return np.array(list(map(index.get, words, itertools.repeat(-1))), dtype=np.int64)
 
 
 def _code(middle: Sequence[str], digit: dict[str, int], base: int) -> int:

@@ -133,6 +133,31 @@ def rehash(table: np.ndarray, into: np.ndarray) -> None:
 
 
 @njit(nogil=True, cache=True)
+def entries_counted_at_least(
+    table: np.ndarray, min_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, codes, counts) of the entries counted ``min_count`` times or more, in slot
+    order: one read of the table, and only the pairs that can score are copied out."""
+    at_least = max(np.int64(min_count), np.int64(1))
+    n = 0
+    for j in range(table.shape[0]):
+        if table[j, PACKED] & _LOW >= at_least:
+            n += 1
+    keys = np.empty(n, np.int64)
+    codes = np.empty(n, np.int64)
+    counts = np.empty(n, np.int64)
+    n = 0
+    for j in range(table.shape[0]):
+        packed = table[j, PACKED]
+        if packed & _LOW >= at_least:
+            keys[n] = table[j, KEY]
+            codes[n] = packed >> 32
+            counts[n] = packed & _LOW
+            n += 1
+    return keys, codes, counts
+
+
+@njit(nogil=True, cache=True)
 def prune(table: np.ndarray, at_most: int) -> int:
     """Drop, in place, every entry counted ``at_most`` times or fewer (word2phrase's
     ReduceVocab); returns how many. Each deletion shifts the rest of its probe run back
