@@ -103,10 +103,12 @@ def kernel_step(w_in, w_out, model, sharing, centre, contexts, negatives, lr):
         weights = np.array([1.0] * len(ctx) + uses, np.float32)
         inputs, n_pos, examples = np.array([centre]), len(ctx), len(ctx)
     else:
-        targets = np.concatenate([ctx] + [negs[j] for j in range(len(ctx))])
-        skip = [float(x != contexts[j]) for j in range(len(ctx)) for x in negs[j]]
-        weights = np.array([1.0] * len(ctx) + skip, np.float32)
-        inputs, n_pos, examples = np.array([centre]), len(ctx), len(ctx)
+        loss = numba_subwords.subword_pairs_update(
+            w_in, w_out, found.rows, found.offsets, centre, ctx, len(ctx), negs.ravel(),
+            negs.shape[1], lr, np.empty(D, np.float32), np.empty(D, np.float32),
+            np.empty(D, np.float32), True,
+        )  # fmt: skip
+        return loss, len(ctx)
     loss = numba_subwords.subword_update(
         w_in, w_out, found.rows, found.offsets, inputs, len(inputs), targets, weights, n_pos,
         len(targets), lr, np.empty(D, np.float32), np.empty(D, np.float32),
@@ -141,6 +143,50 @@ def test_one_window_matches_the_pytorch_step(model, sharing, negatives):
     start_in, start_out = tables()
     assert not np.allclose(w_in[V:], start_in[V:])  # the n-gram rows moved
     assert not np.allclose(w_out, start_out)
+
+
+def fasttext_pairs(w_in, w_out, centre, contexts, negatives, lr):
+    """fastText's Model::update for each pair of a skip-gram window, as it is written: the
+    hidden vector recomputed from the bag's rows, each target's output row moved right
+    after its gradient is taken, every row of the bag moved after the pair."""
+    rows = bags(VOCAB, Subwords(1, 3, BUCKET)).of(centre)
+    loss = 0.0
+    for context, drawn in zip(contexts, negatives, strict=True):
+        h = w_in[rows].astype(np.float64).mean(0)
+        grad = np.zeros_like(h)
+        for label, target in [(1.0, context)] + [(0.0, x) for x in drawn if x != context]:
+            logit = float(h @ w_out[target])
+            loss += np.logaddexp(0.0, -logit if label else logit)
+            g = (label - 1.0 / (1.0 + np.exp(-logit))) * lr
+            grad += g * w_out[target]
+            w_out[target] += g * h
+        for row in rows:  # a row twice in the bag moves twice
+            w_in[row] += grad
+    return loss
+
+
+def test_pairs_of_a_window_go_in_fasttexts_order():
+    w_in, w_out = tables()
+    ref_in, ref_out = w_in.copy(), w_out.copy()
+    ref_loss = fasttext_pairs(ref_in, ref_out, CENTRE, CONTEXTS, PER_PAIR, 0.3)
+    loss, _ = kernel_step(w_in, w_out, "sg", "pair", CENTRE, CONTEXTS, PER_PAIR, 0.3)
+    bag = bags(VOCAB, Subwords(1, 3, BUCKET)).of(CENTRE)
+    assert len(set(bag.tolist())) < len(bag)  # the bag holds a row more than once
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    np.testing.assert_allclose(w_in, ref_in, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(w_out, ref_out, rtol=0, atol=1e-5)
+    # the order matters: every pair scored from the tables as they were ends elsewhere
+    old_in, old_out = tables()
+    found = bags(VOCAB, Subwords(1, 3, BUCKET))
+    targets = np.array(CONTEXTS + [x for drawn in PER_PAIR for x in drawn], np.int64)
+    skip = [float(x != c) for c, drawn in zip(CONTEXTS, PER_PAIR, strict=True) for x in drawn]
+    weights = np.array([1.0] * len(CONTEXTS) + skip, np.float32)
+    numba_subwords.subword_update(
+        old_in, old_out, found.rows, found.offsets, np.array([CENTRE]), 1, targets, weights,
+        len(CONTEXTS), len(targets), 0.3, np.empty(D, np.float32), np.empty(D, np.float32),
+        np.empty((len(targets), D), np.float32), True,
+    )  # fmt: skip
+    assert np.abs(old_in - ref_in).max() > 1e-3
 
 
 def test_every_row_of_the_bag_gets_the_whole_gradient():

@@ -292,10 +292,11 @@ class Word2Vec(nn.Module):
         """One batched update of fastText's model (numba_subwords.py is the same, a window
         at a time): skip-gram's input is the centre's bag, predicting each context; CBOW's
         the bags of all its contexts together, predicting the centre. ``negatives`` are
-        (P, K) per pair or (N, K) per centre, as ``sgd_step`` takes them. Every gradient
-        is computed from the tables as they were, then all are added; each row of an input
-        bag gets the whole gradient of its input vector (fastText). Returns (summed loss,
-        examples)."""
+        (P, K) per pair or (N, K) per centre, as ``sgd_step`` takes them. Per pair, the
+        pairs of a window go in fastText's order (_subword_pairs_in_order); otherwise
+        every gradient is computed from the tables as they were, then all are added. Each
+        row of an input bag gets the whole gradient of its input vector (fastText).
+        Returns (summed loss, examples)."""
         w_in = self.input.weight
         n = len(batch.centers)
         counts = torch.bincount(batch.owner, minlength=n)
@@ -308,18 +309,17 @@ class Word2Vec(nn.Module):
         sizes = torch.bincount(row_owner, minlength=n).clamp(min=1).unsqueeze(1)
         h = summed / sizes.to(w_in.dtype)
         groups = []  # (targets, weights, input vector of each row, positive columns)
+        if self.model == "sg" and negatives.shape[0] == len(batch.contexts):  # per pair
+            loss = self._subword_pairs_in_order(batch, negatives, lr, h, rows, row_owner)
+            return loss, len(batch.contexts)
         if self.model == "sg":  # each pair's context is a positive of its centre's vector
+            # shared negatives: one counts once for each pair whose context it is not
             ones = torch.ones(len(batch.contexts), 1, dtype=w_in.dtype, device=h.device)
-            if negatives.shape[0] == len(batch.contexts):  # per pair: its own negatives
-                targets = torch.cat([batch.contexts.unsqueeze(1), negatives], 1)
-                skip = (negatives != batch.contexts.unsqueeze(1)).to(w_in.dtype)
-                groups.append((targets, torch.cat([ones, skip], 1), batch.owner, 1))
-            else:  # shared: a negative counts once for each pair whose context it is not
-                groups.append((batch.contexts.unsqueeze(1), ones, batch.owner, 1))
-                same = (negatives[batch.owner] == batch.contexts.unsqueeze(1)).to(w_in.dtype)
-                hits = w_in.new_zeros(negatives.shape).index_add_(0, batch.owner, same)
-                uses = counts.unsqueeze(1).to(w_in.dtype) - hits
-                groups.append((negatives, uses, torch.arange(n, device=h.device), 0))
+            groups.append((batch.contexts.unsqueeze(1), ones, batch.owner, 1))
+            same = (negatives[batch.owner] == batch.contexts.unsqueeze(1)).to(w_in.dtype)
+            hits = w_in.new_zeros(negatives.shape).index_add_(0, batch.owner, same)
+            uses = counts.unsqueeze(1).to(w_in.dtype) - hits
+            groups.append((negatives, uses, torch.arange(n, device=h.device), 0))
             return self._subword_apply(h, rows, row_owner, lr, groups), len(batch.contexts)
         has = torch.nonzero(counts, as_tuple=True)[0]  # centres with contexts
         targets = torch.cat([batch.centers[has].unsqueeze(1), negatives[has]], 1)
@@ -327,6 +327,56 @@ class Word2Vec(nn.Module):
         weights[:, 0] = 1
         groups.append((targets, weights, has, 1))
         return self._subword_apply(h, rows, row_owner, lr, groups), len(has)
+
+    def _subword_pairs_in_order(
+        self,
+        batch: Batch,
+        negatives: torch.Tensor,
+        lr: float,
+        h: torch.Tensor,
+        rows: torch.Tensor,
+        row_owner: torch.Tensor,
+    ) -> torch.Tensor:
+        """Skip-gram with negatives per pair as fastText orders it (numba_subwords.
+        subword_pairs_update): within a window, pair after pair, each of its targets (the
+        context, then its negatives) scored and its output row moved before the next, and
+        the bag's rows moved by the pair's gradient before the next pair. The windows of
+        the batch go side by side: the first pair of every window, then the second, ...
+        A negative equal to its pair's context is skipped. Returns the summed loss."""
+        w_in, w_out = self.input.weight, self.output.weight
+        n, device = len(h), h.device
+        owner, contexts = batch.owner, batch.contexts
+        counts = torch.bincount(owner, minlength=n)
+        rank = torch.arange(len(owner), device=device) - (torch.cumsum(counts, 0) - counts)[owner]
+        # Each entry of a bag gets the pair's gradient, so a row in it m times moves m times
+        # as far: the mean moves by sum(m^2) / entries times the gradient.
+        entries = row_owner * w_in.shape[0] + rows
+        distinct, times = torch.unique(entries, return_counts=True)
+        squares = h.new_zeros(n).index_add_(0, distinct // w_in.shape[0], times.to(h.dtype) ** 2)
+        drift = squares / torch.bincount(row_owner, minlength=n).clamp(min=1).to(h.dtype)
+        h = h.clone()
+        grad_h = torch.zeros_like(h)
+        loss = h.new_zeros(())
+        targets = torch.cat([contexts.unsqueeze(1), negatives], 1)
+        for r in range(int(counts.max()) if len(owner) else 0):
+            pairs = torch.nonzero(rank == r, as_tuple=True)[0]
+            centre = owner[pairs]
+            grad_pair = torch.zeros(len(pairs), h.shape[1], dtype=h.dtype, device=device)
+            for k in range(targets.shape[1]):
+                target = targets[pairs, k]
+                label = 1.0 if k == 0 else 0.0
+                weight = (target != contexts[pairs]).to(h.dtype) if k else 1.0
+                u = w_out[target]
+                logit = (u * h[centre]).sum(1)
+                g = lr * (label - torch.sigmoid(logit)) * weight
+                nll = -F.logsigmoid(logit if k == 0 else -logit)
+                loss = loss + (nll * weight).sum()
+                grad_pair += g.unsqueeze(1) * u
+                w_out.index_add_(0, target, g.unsqueeze(1) * h[centre])
+            h.index_add_(0, centre, grad_pair * drift[centre].unsqueeze(1))
+            grad_h.index_add_(0, centre, grad_pair)
+        w_in.index_add_(0, rows, grad_h[row_owner])
+        return loss
 
     def _subword_apply(
         self,
