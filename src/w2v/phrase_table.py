@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import math
 import os
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,10 +219,12 @@ class PhraseTable:
     def key(self) -> str:
         """A hash of what joining depends on (the passes, words and scores; not the counts,
         the order of the rows or comments): the joined corpus is cached under it. A table
-        is not changed once made, so it is computed once."""
+        is not changed once made, so it is computed once. The rows are sorted by score,
+        pass and words (``_row_order``), so their order is the content's own."""
         if self._key is None:
-            lines = sorted(f"{r.pass_number}\t{' '.join(r.words)}\t{r.score!r}" for r in self.rows)
-            self._key = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20]
+            text = "\n".join([f"{r.pass_number}\t{' '.join(r.words)}" for r in self.rows])
+            scores = struct.pack(f"<{len(self.rows)}d", *[r.score for r in self.rows])
+            self._key = hashlib.sha256(text.encode() + b"\0" + scores).hexdigest()[:20]
         return self._key
 
     def to_tsv(self, comment: str | None = None) -> str:
