@@ -7,9 +7,9 @@ import torch
 
 from w2v.engines import numba_subwords
 from w2v.engines.torch_batches import Batch
-from w2v.engines.torch_model import TorchBags, Word2Vec
+from w2v.engines.torch_model import TorchBags, Word2Vec, fasttext_sigmoid
 from w2v.subword_bags import bags, mean_rows
-from w2v.subwords import Subwords, fnv1a, ngram_hashes, ngrams
+from w2v.subwords import MAX_SIGMOID, Subwords, fnv1a, ngram_hashes, ngrams, sigmoid
 
 WORDS = ["dog", "naïve", "日本語", "😀x", "a", "self-governed", "Ωmega", "z"]
 
@@ -59,6 +59,21 @@ def test_a_word_vector_is_the_mean_of_its_bag():
     vectors = mean_rows(table, found)
     for w in range(len(WORDS)):
         np.testing.assert_allclose(vectors[w], table[found.of(w)].mean(0), atol=1e-6)
+
+
+def test_the_sigmoid_is_fasttexts_table():
+    """fastText's Loss::sigmoid: 512 steps over [-8, 8], read at the step at or below x."""
+    assert sigmoid(-8.01) == 0.0 and sigmoid(8.01) == 1.0  # no gradient when saturated
+    assert sigmoid(0.0) == pytest.approx(0.5)
+    assert sigmoid(8.0) == pytest.approx(1 / (1 + np.exp(-8.0)))
+    step = 2 * MAX_SIGMOID / 512
+    for x in (-7.99, -1.3, 0.01, 0.5, 2.71, 7.9):
+        below = np.floor((x + MAX_SIGMOID) / step) * step - MAX_SIGMOID
+        assert sigmoid(x) == pytest.approx(1 / (1 + np.exp(-below)), rel=1e-6)
+        assert sigmoid(x) <= 1 / (1 + np.exp(-x)) + 1e-7  # read below (a float32 table)
+    x = torch.tensor([-9.0, -8.0, -1.3, 0.0, 0.01, 2.71, 8.0, 9.0])
+    expected = [sigmoid(float(v)) for v in x.tolist()]
+    np.testing.assert_allclose(fasttext_sigmoid(x).numpy(), expected, rtol=1e-6)
 
 
 # -- the update ------------------------------------------------------------------------------
@@ -148,7 +163,8 @@ def test_one_window_matches_the_pytorch_step(model, sharing, negatives):
 def fasttext_pairs(w_in, w_out, centre, contexts, negatives, lr):
     """fastText's Model::update for each pair of a skip-gram window, as it is written: the
     hidden vector recomputed from the bag's rows, each target's output row moved right
-    after its gradient is taken, every row of the bag moved after the pair."""
+    after its gradient is taken (with fastText's table sigmoid), every row of the bag moved
+    after the pair. The loss is the exact -log sigmoid, as w2v reports it."""
     rows = bags(VOCAB, Subwords(1, 3, BUCKET)).of(centre)
     loss = 0.0
     for context, drawn in zip(contexts, negatives, strict=True):
@@ -157,7 +173,7 @@ def fasttext_pairs(w_in, w_out, centre, contexts, negatives, lr):
         for label, target in [(1.0, context)] + [(0.0, x) for x in drawn if x != context]:
             logit = float(h @ w_out[target])
             loss += np.logaddexp(0.0, -logit if label else logit)
-            g = (label - 1.0 / (1.0 + np.exp(-logit))) * lr
+            g = (label - sigmoid(logit)) * lr
             grad += g * w_out[target]
             w_out[target] += g * h
         for row in rows:  # a row twice in the bag moves twice

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..subwords import MAX_SIGMOID, SIGMOID_STEPS, SIGMOID_TABLE
 from .numba_kernel import (
     _draw_noise,
     _keep_words,
@@ -40,6 +41,24 @@ from .numba_kernel import (
     _window,
     njit,
 )
+
+
+@njit(inline="always")
+def _sigmoid(x: float) -> float:
+    """fastText's table sigmoid (subwords.sigmoid)."""
+    if x < -MAX_SIGMOID:
+        return 0.0
+    if x > MAX_SIGMOID:
+        return 1.0
+    return SIGMOID_TABLE[np.int64((x + MAX_SIGMOID) * (SIGMOID_STEPS / MAX_SIGMOID / 2))]
+
+
+@njit(inline="always")
+def _score(f: float, label: float, with_loss: bool) -> tuple[float, float]:
+    """fastText's sigmoid of the logit ``f`` and, if asked, the example's loss (the exact
+    -log sigmoid, as the other kernels report it)."""
+    nll = _sigmoid_and_nll(f, label, True)[1] if with_loss else 0.0
+    return _sigmoid(f), nll
 
 
 @njit(fastmath=True, nogil=True, cache=True, error_model="numpy")
@@ -83,7 +102,7 @@ def subword_update(
         for d in range(dim):
             f += h[d] * u[d]
         label = 1.0 if t < n_pos else 0.0
-        s, nll = _sigmoid_and_nll(f, label, with_loss)
+        s, nll = _score(f, label, with_loss)
         loss += weight * nll
         g = np.float32(weight * (label - s) * lr)
         for d in range(dim):
@@ -161,7 +180,7 @@ def subword_pairs_update(
             f = np.float32(0.0)
             for d in range(dim):
                 f += h[d] * u[d]
-            s, nll = _sigmoid_and_nll(f, label, with_loss)
+            s, nll = _score(f, label, with_loss)
             loss += nll
             g = np.float32((label - s) * lr)
             for d in range(dim):

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..subwords import MAX_SIGMOID, SIGMOID_STEPS, SIGMOID_TABLE
 from .base import Tables
 from .torch_batches import Batch
 
@@ -368,7 +369,7 @@ class Word2Vec(nn.Module):
                 weight = (target != contexts[pairs]).to(h.dtype) if k else 1.0
                 u = w_out[target]
                 logit = (u * h[centre]).sum(1)
-                g = lr * (label - torch.sigmoid(logit)) * weight
+                g = lr * (label - fasttext_sigmoid(logit)) * weight
                 nll = -F.logsigmoid(logit if k == 0 else -logit)
                 loss = loss + (nll * weight).sum()
                 grad_pair += g.unsqueeze(1) * u
@@ -402,7 +403,7 @@ class Word2Vec(nn.Module):
             labels = torch.zeros_like(logits)
             labels[:, :positives] = 1
             # d(log-likelihood)/dx = label - sigmoid(x); word2vec adds lr times it
-            g = lr * (labels - torch.sigmoid(logits)) * weights
+            g = lr * (labels - fasttext_sigmoid(logits)) * weights
             nll = -F.logsigmoid(torch.where(labels > 0, logits, -logits))
             loss = loss + (nll * weights).sum()
             grad_h.index_add_(0, h_of, torch.bmm(g.unsqueeze(1), u).squeeze(1))
@@ -411,6 +412,16 @@ class Word2Vec(nn.Module):
             w_out.index_add_(0, targets, grads)
         w_in.index_add_(0, rows, grad_h[row_owner])
         return loss
+
+
+def fasttext_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """fastText's table sigmoid (subwords.sigmoid), elementwise: the step is found in
+    float64, as the compiled kernel finds it, so both read the same entry."""
+    table = torch.from_numpy(SIGMOID_TABLE).to(x.device)
+    wide = x.to(torch.float64)
+    step = torch.floor((wide + MAX_SIGMOID) * (SIGMOID_STEPS / MAX_SIGMOID / 2))
+    inside = table[step.clamp(0, SIGMOID_STEPS).to(torch.int64)].to(x.dtype)
+    return torch.where(wide < -MAX_SIGMOID, 0.0, torch.where(wide > MAX_SIGMOID, 1.0, inside))
 
 
 class TorchBags:
