@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+
 import numpy as np
+import pytest
 
 from w2v.trainer import Callback
 
@@ -82,3 +90,54 @@ def draw_noise(table: np.ndarray, state: int) -> tuple[int, int]:
     state = lcg(state)
     word = slot if (state >> 32) < thresholds[slot] else int(aliases[slot])
     return word, state
+
+
+# -- the Triton kernel, interpreted on the CPU (or compiled, on a GPU) -------------------------
+
+# "cuda" runs the Triton tests compiled on a GPU (bench/gpu.py does); else the interpreter.
+TRITON_TEST_DEVICE = os.environ.get("W2V_TEST_DEVICE", "cpu")
+INTERPRET = "TRITON_INTERPRET"
+
+
+def _interpreted_copy(name: str) -> ModuleType:
+    """A private copy of a module, made while TRITON_INTERPRET is set: Triton reads it when
+    it decorates a kernel. The module itself is left as it is."""
+    origin = importlib.util.find_spec(name).origin
+    spec = importlib.util.spec_from_file_location(name + "_interpreted", origin)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def triton_kernel_module() -> Iterator[ModuleType]:
+    """w2v.engines.triton_kernel as the tests run it: on a GPU the module itself; else a
+    copy decorated for Triton's interpreter, which runs a launch on CPU tensors, one
+    program after another.
+
+    Set up when the tests run, not when pytest collects them, so that other modules see
+    Triton as they would without it. Triton's own jit functions (tl.sum, tl.randint, ...)
+    are decorated when triton is first imported, for the GPU unless TRITON_INTERPRET was set
+    then, and the interpreter cannot call those: while the copy is in use they are swapped
+    for interpreted ones, and the variable is set (the interpreter reads it too)."""
+    if TRITON_TEST_DEVICE != "cpu":
+        from w2v.engines import triton_kernel
+
+        yield triton_kernel
+        return
+    from triton.runtime.interpreter import InterpretedFunction
+    from triton.runtime.jit import JITFunction
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INTERPRET, "1")
+        module = _interpreted_copy("w2v.engines.triton_kernel")
+        swapped: dict[int, InterpretedFunction] = {}
+        for name, language in list(sys.modules.items()):
+            if not name.startswith("triton.language") or language is None:
+                continue
+            for attr, value in list(vars(language).items()):
+                if isinstance(value, JITFunction):
+                    new = swapped.setdefault(id(value), InterpretedFunction(value.fn))
+                    patch.setattr(language, attr, new)
+        yield module

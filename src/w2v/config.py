@@ -177,7 +177,8 @@ class TrainConfig:
         "numba: compiled for the CPU (word2vec's loop; the original project's model a step "
         "per centre word), threads sharing the tables without locks (Hogwild); torch: "
         "batched tensor steps, on any device (the reference; adamw-dense, BCE with CBOW); "
-        "auto: numba on a CPU where it applies",
+        "triton: a fused kernel for CUDA GPUs (word2vec's model: negative sampling, SGD; "
+        "pip install triton); auto: numba on a CPU, triton on a CUDA GPU, where they apply",
         ("auto", *registry.ENGINES),
     )
     threads: int | None = _knob(

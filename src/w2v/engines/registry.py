@@ -30,6 +30,9 @@ class Knobs(Protocol):
     loss: str
     optimizer: str
     device: str
+    subwords: bool
+    tied: bool
+    deterministic: bool
 
 
 DEVICE_NAMES = {"cpu": "the CPU", "cuda": "a CUDA GPU", "mps": "an Apple GPU (MPS)"}
@@ -45,9 +48,33 @@ class EngineSpec:
     optimizers: tuple[str, ...]
     needs: str | None = None  # a package it runs on, beyond the core ones
     loss_models: tuple[tuple[str, str], ...] = ()  # (loss, model) it does not train
+    subwords: bool = True  # trains fastText's model (--subwords)
+    tied: bool = True  # trains one shared table (--tied)
+    deterministic: bool = True  # has a bit-identical path (--deterministic)
+    interpreter: str | None = None  # set to "1", this variable runs it on the CPU, slowly
 
     def installed(self) -> bool:
         return self.needs is None or importlib.util.find_spec(self.needs) is not None
+
+    def runs_on(self, device_type: str) -> bool:
+        """Whether it trains on this device (a GPU engine also on the CPU through its
+        interpreter, when that is switched on; never chosen by --engine auto there)."""
+        return device_type in self.devices or (
+            device_type == "cpu"
+            and self.interpreter is not None
+            and os.environ.get(self.interpreter) == "1"
+        )
+
+    def lacks(self, config: Knobs) -> str | None:
+        """What of ``config`` it does not train, as a message; None when it does."""
+        for wanted, has, flag in (
+            (config.subwords, self.subwords, "subwords"),
+            (config.tied, self.tied, "tied"),
+            (config.deterministic, self.deterministic, "deterministic"),
+        ):
+            if wanted and not has:
+                return f"{option('engine', self.name)} does not train with {option(flag)}"
+        return None
 
     def trains(self, loss: str, optimizer: str, model: str = "sg") -> bool:
         return (
@@ -72,6 +99,19 @@ ENGINES: dict[str, EngineSpec] = {
             optimizers=("sgd", "adamw"),
             needs="numba",
             loss_models=(("bce", "cbow"),),
+        ),
+        EngineSpec(
+            "triton",
+            "w2v.engines.triton_engine",
+            "TritonEngine",
+            devices=("cuda",),
+            losses=("ns",),
+            optimizers=("sgd",),
+            needs="triton",
+            subwords=False,
+            tied=False,
+            deterministic=False,  # atomic adds land in any order; torch's path is exact
+            interpreter="TRITON_INTERPRET",
         ),
         EngineSpec(
             "torch",
@@ -143,11 +183,24 @@ def check_config(config: Knobs) -> None:
                 f"{option('optimizer', config.optimizer)} and {option('model', config.model)}"
             )
         raise W2VError(message)
-    if config.device != "auto" and config.device not in spec.devices:
+    lacking = spec.lacks(config)
+    if lacking is not None:
+        other = next(s for s in ENGINES.values() if s.lacks(config) is None)
+        raise W2VError(f"{lacking}; use {option('engine', other.name)}")
+    if config.device != "auto" and not spec.runs_on(config.device):
         raise W2VError(
             f"{option('engine', spec.name)} trains on {spec.where()}, not "
-            f"{option('device', config.device)}"
+            f"{option('device', config.device)}{_interpreter_hint(spec)}"
         )
+
+
+def _interpreter_hint(spec: EngineSpec) -> str:
+    if spec.interpreter is None:
+        return ""
+    return (
+        f" (or set {spec.interpreter}=1 to run its kernel on the CPU through "
+        f"{spec.needs}'s interpreter, slowly)"
+    )
 
 
 def choose(config: Knobs, device: object) -> EngineSpec:
@@ -162,18 +215,20 @@ def choose(config: Knobs, device: object) -> EngineSpec:
                 f"{option('engine', spec.name)}: {spec.needs} is not installed "
                 f"(pip install {spec.needs})"
             )
-        if device_type not in spec.devices:  # the config rules out the rest: device auto
+        if not spec.runs_on(device_type):  # the config rules out the rest: device auto
             fallback = next(s.name for s in ENGINES.values() if device_type in s.devices)
             raise W2VError(
                 f"{option('engine', spec.name)} trains on {spec.where()}, and "
                 f"{option('device', 'auto')} chose {device_type}; add "
                 f"{option('device', spec.devices[0])}, or use {option('engine', fallback)}"
+                f"{_interpreter_hint(spec)}"
             )
         return spec
     for spec in ENGINES.values():
         if (
             device_type in spec.devices
             and spec.trains(config.loss, config.optimizer, config.model)
+            and spec.lacks(config) is None
             and spec.installed()
         ):
             return spec

@@ -1,0 +1,209 @@
+"""w2v on a GPU: the triton engine measured on one CUDA device, in one short script.
+
+    python bench/gpu.py                          # the whole check, aimed at < 5 min on an H200
+    python bench/gpu.py --corpus data/enwiki2015_text8style.gz --skip-tests
+    python bench/gpu.py --quick                  # the first 2M words, 1 epoch: a smoke test
+
+In order, each step in a child process of its own (its own peak GPU memory):
+
+1. the CUDA tests: tests/test_triton_kernel.py with W2V_TEST_DEVICE=cuda (the kernel
+   compiled for the GPU, not interpreted, against the reference on fixed tiny cases);
+2. skip-gram and CBOW on enwiki2015_text8style (defaults: dim 100, window 5, negative 5,
+   sample 1e-3; 5 epochs) with ``--engine triton``, and 1 epoch of each with ``--engine
+   torch`` for the ratio: words/s, seconds, Google analogies (within the 30,000 most frequent
+   words), WS-353 and SimLex-999;
+3. skip-gram at dim 300, and on a synthetic corpus of a 1,000,000-word vocabulary (bench/
+   scale.py's Zipf corpus), 1 epoch each: words/s and peak GPU memory.
+
+Words/s is corpus words x epochs / training seconds (the sum of the epochs' clocks, scan and
+Triton's compile apart). Writes bench/results/gpu-<device>.md and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import report, run_child
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
+QUICK_WORDS = 2_000_000
+
+
+def child(args: argparse.Namespace) -> None:
+    """One training run: --child-options is 'key=value,...' for w2v.build_config."""
+    import torch
+    from compare import quality  # bench/ is this script's folder, first on sys.path
+
+    import w2v
+    from w2v.run import Run
+
+    options: dict[str, object] = {}
+    for item in filter(None, args.child_options.split(",")):
+        key, value = item.split("=", 1)
+        options[key] = int(value) if value.isdigit() else value
+    cfg = w2v.build_config(checkpoint_every=0, **options)
+    run = Run(cfg, None)
+    t = time.perf_counter()
+    run.prepare(args.child_corpus)
+    scan = time.perf_counter() - t
+    trainer = run.make_trainer()
+    t = time.perf_counter()
+    trainer.compile()
+    compile_s = time.perf_counter() - t
+    torch.cuda.reset_peak_memory_stats()
+    trainer.train()
+    torch.cuda.synchronize()
+    seconds = sum(trainer.history.epoch_seconds)
+    vectors = run.finish()
+    report(
+        {
+            "engine": trainer.engine_name,
+            "device": torch.cuda.get_device_name(),
+            "words": trainer.total_words,
+            "vocab": len(run.vocab),
+            "scan_s": scan,
+            "compile_s": compile_s,
+            "train_s": seconds,
+            "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20,
+            "quality": quality(vectors) if args.child_quality else None,
+        }
+    )
+
+
+def train(corpus: Path, quality: bool, **options: object) -> dict:
+    opts = ",".join(f"{k}={v}" for k, v in options.items())
+    cmd = [sys.executable, __file__, "--child-corpus", str(corpus), "--child-options", opts]
+    if quality:
+        cmd.append("--child-quality")
+    return run_child(cmd, f"train {opts}")
+
+
+def first_words(source: Path, words: int, out: Path) -> Path:
+    """The first ``words`` words of a gzipped text8-style corpus, in lines of 10,000."""
+    import gzip
+
+    with gzip.open(source, "rt", encoding="utf-8") as f:
+        tokens = f.read(words * 12).split()[:words]
+    with open(out, "w", encoding="utf-8") as f:
+        for i in range(0, len(tokens), 10_000):
+            f.write(" ".join(tokens[i : i + 10_000]) + "\n")
+    return out
+
+
+def zipf_file(vocab: int, out: Path) -> Path:
+    """bench/scale.py's synthetic corpus: every word 5 times plus a Zipf draw as large."""
+    from scale import write_lines, zipf_corpus
+
+    names = np.array([f"w{i}" for i in range(vocab)])
+    write_lines(out, names[zipf_corpus(vocab)], 1000)
+    return out
+
+
+def cell(q: dict | None, name: str) -> str:
+    if not q or name not in q:
+        return "-"
+    c = q[name]
+    if c["kind"] == "analogy":
+        return "-" if c["add"] is None else f"{100 * c['add']:.1f}"
+    return f"{c['rho']:.3f}"
+
+
+def row(label: str, r: dict) -> str:
+    rate = r["words"] / r["train_s"]
+    return (
+        f"| {label} | {r['engine']} | {r['words']:,} | {r['train_s']:.1f} | {rate:,.0f} | "
+        f"{r['compile_s']:.1f} | {r['peak_gpu_mb']:,.0f} | {cell(r['quality'], 'google')} | "
+        f"{cell(r['quality'], 'ws353')} | {cell(r['quality'], 'simlex999')} |"
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", type=Path, default=DATA / "enwiki2015_text8style.gz")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--quick", action="store_true", help=f"{QUICK_WORDS:,} words, 1 epoch")
+    p.add_argument("--skip-tests", action="store_true")
+    p.add_argument("--skip-scale", action="store_true", help="no dim 300, no 1M vocabulary")
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    p.add_argument("--child-corpus", help=argparse.SUPPRESS)
+    p.add_argument("--child-options", default="", help=argparse.SUPPRESS)
+    p.add_argument("--child-quality", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child_corpus:
+        child(args)
+        return
+    started = time.perf_counter()
+    lines = []
+    if not args.skip_tests:
+        t = time.perf_counter()
+        env = {**os.environ, "W2V_TEST_DEVICE": "cuda"}
+        env.pop("TRITON_INTERPRET", None)
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "tests/test_triton_kernel.py"],
+            cwd=REPO, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        summary = (tests.stdout.strip().splitlines() or ["(no output)"])[-1]
+        lines += [f"CUDA tests (`W2V_TEST_DEVICE=cuda pytest tests/test_triton_kernel.py`): "
+                  f"{summary}, {time.perf_counter() - t:.0f} s", ""]  # fmt: skip
+        print(lines[-2], file=sys.stderr)
+        if tests.returncode != 0:
+            print(tests.stdout[-4000:], tests.stderr[-2000:], file=sys.stderr)
+    epochs = 1 if args.quick else args.epochs
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = args.corpus
+        if args.quick:
+            corpus = first_words(args.corpus, QUICK_WORDS, Path(tmp) / "quick.txt")
+        cache = str(Path(tmp) / "cache")
+        for model in ("sg", "cbow"):
+            for engine, n in (("triton", epochs), ("torch", 1)):
+                r = train(corpus, True, engine=engine, model=model, epochs=n, cache_dir=cache)
+                rows.append(row(f"{model}, {n} epoch{'s' if n > 1 else ''}", r))
+                print(rows[-1], file=sys.stderr)
+        if not args.skip_scale:
+            r = train(corpus, False, engine="triton", dim=300, epochs=1, cache_dir=cache)
+            rows.append(row("sg, dim 300, 1 epoch", r))
+            print(rows[-1], file=sys.stderr)
+            zipf = zipf_file(1_000_000, Path(tmp) / "zipf.txt")
+            r = train(zipf, False, engine="triton", epochs=1, cache_dir=cache)
+            rows.append(row("sg, 1M-word vocabulary (Zipf), 1 epoch", r))
+            print(rows[-1], file=sys.stderr)
+    device = r["device"]
+    head = [
+        f"# w2v on {device}: the triton engine ({platform.machine()})",
+        "",
+        f"`python bench/gpu.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
+        "",
+        f"{args.corpus.name}{' (first 2M words)' if args.quick else ''}; defaults otherwise "
+        "(dim 100, window 5, negative 5, sample 1e-3). Words/s: corpus words x epochs / the "
+        "epochs' seconds (scan and Triton's compile apart). Google: analogies within the "
+        "30,000 most frequent words.",
+        "",
+    ]
+    table = [
+        "| run | engine | words | train s | words/s | compile s | peak GPU MB | Google % "
+        "| WS-353 | SimLex-999 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    took = f"whole script: {time.perf_counter() - started:.0f} s"
+    text = "\n".join([*head, *lines, *table, "", took, ""])
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = "gpu-" + "".join(ch if ch.isalnum() else "-" for ch in device.lower()).strip("-")
+    out = args.out / f"{name}{'-quick' if args.quick else ''}.md"
+    out.write_text(text)
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

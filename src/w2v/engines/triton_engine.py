@@ -1,0 +1,165 @@
+"""The triton engine: word2vec on a CUDA GPU, a fused kernel per chunk (triton_kernel.py).
+
+Everything of an epoch stays on the device: the corpus's ids (uploaded once when they fit in
+a share of the free memory, else a chunk at a time), the keep probabilities, the alias table
+of the noise and both tables. A chunk is subsampled on the device (torch's generator, seeded
+from (seed, epoch, chunk)), its sentences closed up and cut into pieces, and one launch
+trains them all; reaches and negatives are drawn in the kernel from another seed of the same
+chunk. Nothing goes back to the host but a chunk's loss and example count, read once the
+next chunk's preparation is queued behind its kernel. A chunk is the unit of progress, of
+checkpoints and of resuming, as with the numba engine.
+
+The model is the numba engine's (skip-gram with negatives per window or per pair, CBOW;
+negative sampling, SGD, word2vec's linear decay per sentence). With ``TRITON_INTERPRET=1``
+the same code runs on the CPU through Triton's interpreter, a program at a time: slow, but
+the whole engine can be tried and tested without a GPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import W2VError
+from . import triton_kernel
+from .base import Engine, Report, Setup, Tables
+from .torch_model import TorchTables
+
+# Centre words per program. A program trains its piece in order; more pieces keep more of
+# the GPU busy, longer ones share more of a sentence's rows in cache.
+PIECE_CENTRES = 32
+# The corpus's ids are uploaded whole when they take at most this share of the free device
+# memory; otherwise each chunk's ids are copied in before it trains.
+RESIDENT_SHARE = 0.25
+
+
+class DeviceIds:
+    """The corpus's ids on the device, whole or a chunk at a time."""
+
+    def __init__(self, ids: np.ndarray, device: torch.device) -> None:
+        self.host = ids
+        self.device = device
+        free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else float("inf")
+        self.resident: torch.Tensor | None = None
+        if ids.nbytes <= RESIDENT_SHARE * free:
+            self.resident = torch.from_numpy(np.array(ids, dtype=np.int32)).to(device)
+
+    def slice(self, start: int, stop: int) -> torch.Tensor:
+        if self.resident is not None:
+            return self.resident[start:stop]
+        part = torch.from_numpy(np.array(self.host[start:stop], dtype=np.int32))
+        if self.device.type == "cuda":
+            part = part.pin_memory()
+        return part.to(self.device, non_blocking=True)
+
+
+class TritonEngine(Engine):
+    @classmethod
+    def new_tables(
+        cls,
+        vocab_size: int,
+        dim: int,
+        *,
+        tied: bool,
+        init: str,
+        seed: int,
+        device: str,
+        input_rows: int | None = None,
+    ) -> Tables:
+        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
+        return TorchTables.on(host, device)
+
+    def __init__(self, setup: Setup) -> None:
+        super().__init__(setup)
+        if not triton_kernel.available():
+            raise W2VError(triton_kernel.INSTALL_HINT)
+        cfg = setup.config
+        self.device = device = torch.device(setup.device)
+        tables = setup.tables
+        if tables.tied or setup.bags is not None:  # the registry rules these out first
+            raise W2VError("the triton engine trains separate tables, without subwords")
+        self.w_in, self.w_out = tables.input, tables.output
+        self.mode = "cbow" if cfg.model == "cbow" else cfg.negative_sharing
+        self.keep_prob = torch.as_tensor(setup.keep_prob, dtype=torch.float32, device=device)
+        self.subsample = bool((self.keep_prob < 1).any())
+        self.noise_prob, self.noise_alias = triton_kernel.alias_table(setup.noise, device)
+        self.ids = DeviceIds(setup.chunks.ids, device)
+        self.offsets = torch.as_tensor(setup.chunks.offsets, dtype=torch.int64, device=device)
+
+    def compile(self) -> None:
+        """Triton compiles a kernel for its shapes at its first launch: launch one on a
+        sentence of one word (no window: the tables do not change)."""
+        one_word = torch.zeros(1, dtype=torch.int32, device=self.device)
+        bounds = torch.tensor([0, 1], dtype=torch.int64, device=self.device)
+        lr = torch.zeros(1, dtype=torch.float64, device=self.device)
+        self._launch((one_word, bounds, lr, 1))
+
+    def _prepare(self, epoch: int, chunk: int) -> tuple[torch.Tensor, torch.Tensor, Any, int]:
+        """Chunk ``chunk`` of ``epoch`` made ready on the device, without touching the tables:
+        its subsampled ids, its sentences' bounds in them, each sentence's learning rate, and
+        the seed of the kernel's draws."""
+        setup, chunks, device = self.setup, self.setup.chunks, self.device
+        s0, s1 = int(chunks.bounds[chunk]), int(chunks.bounds[chunk + 1])
+        start, stop = int(chunks.offsets[s0]), int(chunks.offsets[s1])
+        ids = self.ids.slice(start, stop)
+        bounds = self.offsets[s0 : s1 + 1] - start  # the sentences within the chunk
+        # word2vec's decay, at the start of each sentence, as numba_kernel._sentence_lr
+        schedule = setup.schedule
+        done = epoch * chunks.total_words + int(chunks.words_before[chunk]) + bounds[:-1]
+        progress = torch.clamp(done.to(torch.float64) / max(schedule.total_words, 1), max=1.0)
+        sentence_lr = schedule.start - (schedule.start - schedule.end) * progress
+        if self.subsample:
+            generator = torch.Generator(device=device)
+            generator.manual_seed(setup.seed_of(epoch, chunk))
+            keep = torch.rand(len(ids), generator=generator, device=device)
+            keep = keep < self.keep_prob[ids.to(torch.int64)]
+            lengths = torch.diff(bounds)
+            sentence_of = torch.repeat_interleave(
+                torch.arange(len(lengths), device=device), lengths
+            )
+            kept = torch.bincount(sentence_of[keep], minlength=len(lengths))
+            bounds = torch.cat([bounds.new_zeros(1), torch.cumsum(kept, 0)])
+            ids = ids[keep]
+        # the kernel's draws get a seed of their own, not the subsampling's stream again
+        return ids, bounds, sentence_lr, setup.seed_of(epoch, chunk, 1)
+
+    def _launch(
+        self, prepared: tuple[torch.Tensor, torch.Tensor, Any, int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Train a prepared chunk once: (summed loss, examples) on the device."""
+        ids, bounds, sentence_lr, seed = prepared
+        cfg = self.setup.config
+        piece_start, piece_end, sent_start, sent_end = triton_kernel.cut_pieces(
+            bounds, PIECE_CENTRES
+        )
+        sentence = torch.searchsorted(bounds, piece_start, right=True) - 1
+        return triton_kernel.train_pieces(
+            self.w_in, self.w_out, ids, piece_start, piece_end, sent_start, sent_end,
+            sentence_lr[sentence].to(torch.float32), self.noise_prob, self.noise_alias,
+            seed=seed, window=cfg.window, shrink_windows=cfg.shrink_windows,
+            negative=cfg.negative, mode=self.mode,
+        )  # fmt: skip
+
+    def train(
+        self, epoch: int, chunks: range, first_step: int = 0
+    ) -> Generator[Report, None, None]:
+        """A chunk is one step (first_step is always 0 here). The next chunk is prepared
+        while this one trains, but launched only once this one is reported: stopped between
+        two chunks, the tables hold exactly the chunks reported, so resuming is exact."""
+        words = self.setup.chunks.words
+        todo = list(chunks)
+        prepared = self._prepare(epoch, todo[0]) if todo else None
+        try:
+            for i, chunk in enumerate(todo):
+                assert prepared is not None
+                loss, examples = self._launch(prepared)
+                if i + 1 < len(todo):
+                    prepared = self._prepare(epoch, todo[i + 1])
+                # int() waits for this chunk's kernel (and the next one's preparation)
+                yield Report(chunk, 1, True, int(words[chunk]), loss, int(examples))
+        finally:  # the tables at rest before a checkpoint is taken
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
