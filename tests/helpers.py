@@ -56,6 +56,15 @@ def topic_accuracy(vectors) -> float:
     return hits / total
 
 
+def random_tables(vocab: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Input and output tables of N(0, 0.5) floats: rows that score far from zero, for the
+    kernels' one-window tests."""
+    rng = np.random.default_rng(seed)
+    w_in = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
+    w_out = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
+    return w_in, w_out
+
+
 class StopAfterBatches(Callback):
     """Ctrl-C after n progress reports (a batch of the torch engine, a chunk of numba)."""
 

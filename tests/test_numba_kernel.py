@@ -9,7 +9,7 @@ from w2v.engines import numba_kernel as kernel
 from w2v.engines.torch_batches import Batch
 from w2v.engines.torch_model import Word2Vec
 
-from helpers import alias_entries, draw_noise, lcg
+from helpers import alias_entries, draw_noise, lcg, random_tables
 
 pytestmark = pytest.mark.skipif(not kernel.available(), reason="numba is not installed")
 
@@ -17,10 +17,7 @@ V, D = 10, 8
 
 
 def tables(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    w_in = rng.normal(0, 0.5, (V, D)).astype(np.float32)
-    w_out = rng.normal(0, 0.5, (V, D)).astype(np.float32)
-    return w_in, w_out
+    return random_tables(V, D, seed)
 
 
 def torch_model(w_in: np.ndarray, w_out: np.ndarray, model: str, sharing: str) -> Word2Vec:

@@ -31,7 +31,7 @@ def test_same_seed_same_vectors_other_seed_differs(planted_file, monkeypatch, en
 
 
 def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
-    from w2v.engines import choose_engine
+    from w2v.engines import ENGINES, choose_engine
 
     cpu = torch.device("cpu")
     assert choose_engine(w2v.build_config(), cpu) == "numba"
@@ -39,7 +39,8 @@ def test_auto_engine_is_numba_on_cpu_and_torch_where_numba_does_not_apply():
     assert choose_engine(w2v.build_config(optimizer="adamw-dense"), cpu) == "torch"
     assert choose_engine(w2v.build_config(loss="bce", model="cbow"), cpu) == "torch"
     assert choose_engine(w2v.build_config(engine="torch"), cpu) == "torch"
-    assert choose_engine(w2v.build_config(), torch.device("cuda")) == "torch"
+    on_gpu = "triton" if ENGINES["triton"].installed() else "torch"  # triton: the GPU kernel
+    assert choose_engine(w2v.build_config(), torch.device("cuda")) == on_gpu
     with pytest.raises(W2VError, match="engine='numba' trains on the CPU"):
         choose_engine(w2v.build_config(engine="numba"), torch.device("cuda"))
     with pytest.raises(W2VError, match="engine='numba' trains with loss='ns/bce' and optimizer="):

@@ -16,7 +16,7 @@ import torch
 
 from w2v.engines import numba_kernel
 
-from helpers import TRITON_TEST_DEVICE, triton_kernel_module
+from helpers import TRITON_TEST_DEVICE, random_tables, triton_kernel_module
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("triton") is None, reason="triton is not installed"
@@ -43,10 +43,7 @@ V, D = 10, 8
 
 
 def tables(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    w_in = rng.normal(0, 0.5, (V, D)).astype(np.float32)
-    w_out = rng.normal(0, 0.5, (V, D)).astype(np.float32)
-    return w_in, w_out
+    return random_tables(V, D, seed)
 
 
 def uniform_noise(vocab: int = V) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,7 +22,8 @@ predict the centre, and adds the whole gradient to each of those rows.
 
 Otherwise, as everywhere in w2v, every gradient of a window is computed from the tables as
 they were before it and then all are added. torch_model.Word2Vec.subword_sgd_step is the
-reference for both.
+reference for both. The sigmoid is fastText's table (subwords.sigmoid), as in fastText's
+model; the loss reported is the exact one.
 """
 
 from __future__ import annotations

@@ -37,8 +37,9 @@ class TorchEngine(Engine):
         device: str,
         input_rows: int | None = None,
     ) -> Tables:
-        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
-        return TorchTables.on(host, device)
+        return TorchTables.started(
+            vocab_size, dim, tied=tied, init=init, seed=seed, device=device, input_rows=input_rows
+        )
 
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)
