@@ -102,7 +102,7 @@ class Schedule:
 class Tables:
     """The input and output embedding tables, as numpy arrays in this process's memory (one
     array twice when tied). An engine whose tables live elsewhere (a GPU's memory, torch
-    tensors) subclasses this and says so in ``Engine.new_tables``.
+    tensors) subclasses this and says so in ``Engine.place_tables``.
     """
 
     def __init__(self, input: Any, output: Any) -> None:
@@ -239,8 +239,16 @@ class Engine(ABC):
         device: str,
         input_rows: int | None = None,
     ) -> Tables:
-        """The tables this engine trains, at their starting values (numpy, by default)."""
-        return Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
+        """The tables this engine trains, at their starting values: Tables.new's, where
+        place_tables keeps them."""
+        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
+        return cls.place_tables(host, device)
+
+    @classmethod
+    def place_tables(cls, host: Tables, device: str) -> Tables:
+        """Where this engine keeps its tables: numpy arrays in this process's memory, by
+        default (an engine on torch tensors moves them to its device)."""
+        return host
 
     def compile(self) -> None:  # noqa: B027 - most engines have nothing to compile
         """Get ready to train (a compiled engine compiles or loads its kernel here), so that

@@ -26,20 +26,8 @@ from .torch_optim import RowAdamW
 
 class TorchEngine(Engine):
     @classmethod
-    def new_tables(
-        cls,
-        vocab_size: int,
-        dim: int,
-        *,
-        tied: bool,
-        init: str,
-        seed: int,
-        device: str,
-        input_rows: int | None = None,
-    ) -> Tables:
-        return TorchTables.started(
-            vocab_size, dim, tied=tied, init=init, seed=seed, device=device, input_rows=input_rows
-        )
+    def place_tables(cls, host: Tables, device: str) -> Tables:
+        return TorchTables.on(host, device)
 
     def __init__(self, setup: Setup) -> None:
         super().__init__(setup)

@@ -92,22 +92,6 @@ class TorchTables(Tables):
         return cls(table, output)
 
     @classmethod
-    def started(
-        cls,
-        vocab_size: int,
-        dim: int,
-        *,
-        tied: bool,
-        init: str,
-        seed: int,
-        device: str,
-        input_rows: int | None = None,
-    ) -> TorchTables:
-        """Tables.new's start (the engines' ``new_tables``), on ``device``."""
-        host = Tables.new(vocab_size, dim, tied=tied, init=init, seed=seed, input_rows=input_rows)
-        return cls.on(host, device)
-
-    @classmethod
     def drawn(
         cls,
         vocab_size: int,
