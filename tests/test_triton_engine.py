@@ -203,8 +203,11 @@ def run_cli(capsys, *argv: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--subwords"], "--engine triton does not train with --subwords"),
-        (["--deterministic"], "--engine triton does not train with --deterministic"),
+        (["--subwords"], "--engine triton does not train with --subwords; use --engine torch"),
+        (
+            ["--deterministic"],
+            "--engine triton does not train with --deterministic; use --engine torch",
+        ),
         (["--optimizer", "adamw"], "--engine triton trains with --loss ns and --optimizer sgd"),
     ],
 )

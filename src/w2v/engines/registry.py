@@ -185,7 +185,9 @@ def check_config(config: Knobs) -> None:
         raise W2VError(message)
     lacking = spec.lacks(config)
     if lacking is not None:
-        other = next(s for s in ENGINES.values() if s.lacks(config) is None)
+        able = [s for s in ENGINES.values() if s.lacks(config) is None]
+        # one for the same device first: a GPU user is pointed to a GPU engine
+        other = next((s for s in able if set(s.devices) & set(spec.devices)), able[0])
         raise W2VError(f"{lacking}; use {option('engine', other.name)}")
     if config.device != "auto" and not spec.runs_on(config.device):
         raise W2VError(
