@@ -3,6 +3,7 @@
     python bench/gpu.py                          # the whole check, aimed at < 5 min on an H200
     python bench/gpu.py --corpus data/enwiki2015_text8style.gz --skip-tests
     python bench/gpu.py --quick                  # the first 2M words, 1 epoch: a smoke test
+    python bench/gpu.py --dry-run                # no GPU: the script's plumbing, interpreted
 
 In order, each step in a child process of its own (its own peak GPU memory):
 
@@ -17,6 +18,10 @@ In order, each step in a child process of its own (its own peak GPU memory):
 
 Words/s is corpus words x epochs / training seconds (the sum of the epochs' clocks, scan and
 Triton's compile apart). Writes bench/results/gpu-<device>.md and prints it.
+
+``--dry-run`` runs the same steps on the CPU through Triton's interpreter, on the first
+5,000 words for 1 epoch and without the scale runs: it checks the script before a GPU's
+minutes are spent on it, and measures nothing (its file goes to /tmp).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from common import report, run_child
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
 QUICK_WORDS = 2_000_000
+DRY_RUN_WORDS = 5_000
 
 
 def child(args: argparse.Namespace) -> None:
@@ -50,7 +56,8 @@ def child(args: argparse.Namespace) -> None:
     for item in filter(None, args.child_options.split(",")):
         key, value = item.split("=", 1)
         options[key] = int(value) if value.isdigit() else value
-    cfg = w2v.build_config(checkpoint_every=0, **options)
+    cuda = torch.cuda.is_available()
+    cfg = w2v.build_config(checkpoint_every=0, device="cuda" if cuda else "cpu", **options)
     run = Run(cfg, None)
     t = time.perf_counter()
     run.prepare(args.child_corpus)
@@ -59,32 +66,34 @@ def child(args: argparse.Namespace) -> None:
     t = time.perf_counter()
     trainer.compile()
     compile_s = time.perf_counter() - t
-    torch.cuda.reset_peak_memory_stats()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     trainer.train()
-    torch.cuda.synchronize()
+    if cuda:
+        torch.cuda.synchronize()
     seconds = sum(trainer.history.epoch_seconds)
     vectors = run.finish()
     report(
         {
             "engine": trainer.engine_name,
-            "device": torch.cuda.get_device_name(),
+            "device": torch.cuda.get_device_name() if cuda else "cpu (dry run)",
             "words": trainer.total_words,
             "vocab": len(run.vocab),
             "scan_s": scan,
             "compile_s": compile_s,
             "train_s": seconds,
-            "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20,
+            "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else 0.0,
             "quality": quality(vectors) if args.child_quality else None,
         }
     )
 
 
-def train(corpus: Path, quality: bool, **options: object) -> dict:
+def train(corpus: Path, quality: bool, env: dict[str, str], **options: object) -> dict:
     opts = ",".join(f"{k}={v}" for k, v in options.items())
     cmd = [sys.executable, __file__, "--child-corpus", str(corpus), "--child-options", opts]
     if quality:
         cmd.append("--child-quality")
-    return run_child(cmd, f"train {opts}")
+    return run_child(cmd, f"train {opts}", env)
 
 
 def first_words(source: Path, words: int, out: Path) -> Path:
@@ -112,9 +121,10 @@ def cell(q: dict | None, name: str) -> str:
     if not q or name not in q:
         return "-"
     c = q[name]
-    if c["kind"] == "analogy":
-        return "-" if c["add"] is None else f"{100 * c['add']:.1f}"
-    return f"{c['rho']:.3f}"
+    value = c["add"] if c["kind"] == "analogy" else c["rho"]
+    if value is None:  # nothing of the set in the vocabulary
+        return "-"
+    return f"{100 * value:.1f}" if c["kind"] == "analogy" else f"{value:.3f}"
 
 
 def row(label: str, r: dict) -> str:
@@ -133,6 +143,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help=f"{QUICK_WORDS:,} words, 1 epoch")
     p.add_argument("--skip-tests", action="store_true")
     p.add_argument("--skip-scale", action="store_true", help="no dim 300, no 1M vocabulary")
+    p.add_argument("--dry-run", action="store_true", help="on the CPU, interpreted: a check")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     p.add_argument("--child-options", default="", help=argparse.SUPPRESS)
@@ -143,38 +154,44 @@ def main() -> None:
         return
     started = time.perf_counter()
     lines = []
+    env = {**os.environ, "TRITON_INTERPRET": "1"} if args.dry_run else dict(os.environ)
+    if args.dry_run:
+        args.quick, args.skip_scale = True, True
+        args.out = Path(tempfile.gettempdir())
     if not args.skip_tests:
         t = time.perf_counter()
-        env = {**os.environ, "W2V_TEST_DEVICE": "cuda"}
-        env.pop("TRITON_INTERPRET", None)
+        tests_env = dict(os.environ) if args.dry_run else {**env, "W2V_TEST_DEVICE": "cuda"}
+        tests_env.pop("TRITON_INTERPRET", None)  # the tests set up the interpreter themselves
         tests = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "tests/test_triton_kernel.py"],
-            cwd=REPO, env=env, capture_output=True, text=True,
+            [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "tests/test_triton_kernel.py"],
+            cwd=REPO, env=tests_env, capture_output=True, text=True,
         )  # fmt: skip
         summary = (tests.stdout.strip().splitlines() or ["(no output)"])[-1]
-        lines += [f"CUDA tests (`W2V_TEST_DEVICE=cuda pytest tests/test_triton_kernel.py`): "
-                  f"{summary}, {time.perf_counter() - t:.0f} s", ""]  # fmt: skip
+        how = "interpreted" if args.dry_run else "`W2V_TEST_DEVICE=cuda`, compiled for the GPU"
+        lines += [f"Kernel tests (`pytest tests/test_triton_kernel.py`, {how}): {summary}, "
+                  f"{time.perf_counter() - t:.0f} s", ""]  # fmt: skip
         print(lines[-2], file=sys.stderr)
         if tests.returncode != 0:
             print(tests.stdout[-4000:], tests.stderr[-2000:], file=sys.stderr)
     epochs = 1 if args.quick else args.epochs
+    words = DRY_RUN_WORDS if args.dry_run else QUICK_WORDS
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         corpus = args.corpus
         if args.quick:
-            corpus = first_words(args.corpus, QUICK_WORDS, Path(tmp) / "quick.txt")
+            corpus = first_words(args.corpus, words, Path(tmp) / "quick.txt")
         cache = str(Path(tmp) / "cache")
         for model in ("sg", "cbow"):
             for engine, n in (("triton", epochs), ("torch", 1)):
-                r = train(corpus, True, engine=engine, model=model, epochs=n, cache_dir=cache)
+                r = train(corpus, True, env, engine=engine, model=model, epochs=n, cache_dir=cache)
                 rows.append(row(f"{model}, {n} epoch{'s' if n > 1 else ''}", r))
                 print(rows[-1], file=sys.stderr)
         if not args.skip_scale:
-            r = train(corpus, False, engine="triton", dim=300, epochs=1, cache_dir=cache)
+            r = train(corpus, False, env, engine="triton", dim=300, epochs=1, cache_dir=cache)
             rows.append(row("sg, dim 300, 1 epoch", r))
             print(rows[-1], file=sys.stderr)
             zipf = zipf_file(1_000_000, Path(tmp) / "zipf.txt")
-            r = train(zipf, False, engine="triton", epochs=1, cache_dir=cache)
+            r = train(zipf, False, env, engine="triton", epochs=1, cache_dir=cache)
             rows.append(row("sg, 1M-word vocabulary (Zipf), 1 epoch", r))
             print(rows[-1], file=sys.stderr)
     device = r["device"]
@@ -183,7 +200,8 @@ def main() -> None:
         "",
         f"`python bench/gpu.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
         "",
-        f"{args.corpus.name}{' (first 2M words)' if args.quick else ''}; defaults otherwise "
+        f"{args.corpus.name}{f' (first {words:,} words)' if args.quick else ''}; defaults "
+        "otherwise "
         "(dim 100, window 5, negative 5, sample 1e-3). Words/s: corpus words x epochs / the "
         "epochs' seconds (scan and Triton's compile apart). Google: analogies within the "
         "30,000 most frequent words.",
