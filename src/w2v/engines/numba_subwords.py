@@ -145,14 +145,13 @@ def subword_pairs_update(
     grad_pair, grad_h, with_loss=True,
 ):  # fmt: skip
     """Skip-gram with negatives per pair, in fastText's order: the pairs of the window one
-    after another, pair j scoring its context and its K negatives
-    (``negatives[j * negative:][:negative]``) against the
-    centre's bag mean as the pairs before it left it, each output row moved as soon as its
-    gradient is known, and the bag's rows moved by each pair's gradient. The rows get the
-    window's summed gradient once at the end; the mean is moved after each pair by what
-    those additions will do to it (``_bag_drift``), so it is not recomputed per pair.
-    Returns the summed loss (0 without ``with_loss``). A negative equal to its pair's
-    context is skipped (fastText draws again)."""
+    after another, pair j scoring its context and its K negatives (``negatives[j *
+    negative:][:negative]``) against the centre's bag mean as the pairs before it left it,
+    each output row moved as soon as its gradient is known, and the bag's rows moved by
+    each pair's gradient. The rows get the window's summed gradient once at the end; the
+    mean is moved after each pair by what those additions will do to it (``_bag_drift``),
+    so it is not recomputed per pair. Returns the summed loss (0 without ``with_loss``). A
+    negative equal to its pair's context is skipped (fastText draws again)."""
     dim = w_in.shape[1]
     lo, hi = bag_offsets[centre], bag_offsets[centre + 1]
     for d in range(dim):
