@@ -14,7 +14,10 @@ In order, each step in a child process of its own (its own peak GPU memory):
    torch`` for the ratio: words/s, seconds, Google analogies (within the 30,000 most frequent
    words), WS-353 and SimLex-999;
 3. skip-gram at dim 300, and on a synthetic corpus of a 1,000,000-word vocabulary (bench/
-   scale.py's Zipf corpus), 1 epoch each: words/s and peak GPU memory.
+   scale.py's Zipf corpus), 1 epoch each: words/s and peak GPU memory;
+4. with ``--piece-sizes 8,128`` (say), skip-gram for 1 epoch with the kernel's programs
+   cut to those many centre words (triton_engine.PIECE_CENTRES, 32 by default): how the
+   launch's shape moves words/s.
 
 Words/s is corpus words x epochs / training seconds (the sum of the epochs' clocks, scan and
 Triton's compile apart). Writes bench/results/gpu-<device>.md and prints it.
@@ -56,6 +59,11 @@ def child(args: argparse.Namespace) -> None:
     for item in filter(None, args.child_options.split(",")):
         key, value = item.split("=", 1)
         options[key] = int(value) if value.isdigit() else value
+    piece = options.pop("piece_centres", None)
+    if piece is not None:
+        from w2v.engines import triton_engine
+
+        triton_engine.PIECE_CENTRES = int(piece)
     cuda = torch.cuda.is_available()
     cfg = w2v.build_config(checkpoint_every=0, device="cuda" if cuda else "cpu", **options)
     run = Run(cfg, None)
@@ -144,6 +152,9 @@ def main() -> None:
     p.add_argument("--skip-tests", action="store_true")
     p.add_argument("--skip-scale", action="store_true", help="no dim 300, no 1M vocabulary")
     p.add_argument("--dry-run", action="store_true", help="on the CPU, interpreted: a check")
+    p.add_argument(
+        "--piece-sizes", default="", help="also sg, 1 epoch, with programs of these many centres"
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     p.add_argument("--child-options", default="", help=argparse.SUPPRESS)
@@ -193,6 +204,13 @@ def main() -> None:
             zipf = zipf_file(1_000_000, Path(tmp) / "zipf.txt")
             r = train(zipf, False, env, engine="triton", epochs=1, cache_dir=cache)
             rows.append(row("sg, 1M-word vocabulary (Zipf), 1 epoch", r))
+            print(rows[-1], file=sys.stderr)
+        for piece in filter(None, args.piece_sizes.split(",")):
+            r = train(
+                corpus, False, env, engine="triton", epochs=1, cache_dir=cache,
+                piece_centres=int(piece),
+            )  # fmt: skip
+            rows.append(row(f"sg, 1 epoch, {int(piece)} centres a program", r))
             print(rows[-1], file=sys.stderr)
     device = r["device"]
     head = [
