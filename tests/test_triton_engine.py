@@ -5,6 +5,7 @@ interpreter, subwords, --deterministic)."""
 
 import dataclasses
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def _interpreted_engine():
 
 
 # Two topics of six words, a sentence of eight from one of them: small enough for the
-# interpreter (a few ms a centre word), and subsampling at 0.03 keeps about 70 % of it.
+# interpreter (a few ms a centre word), and subsampling at 0.03 keeps about 90 % of it.
 TOPICS, PER_TOPIC = 2, 6
 FAST = dict(
     engine="triton", device="cpu", dim=16, min_count=1, seed=3, window=2, negative=3,
@@ -153,8 +154,6 @@ def test_a_corpus_too_large_for_the_device_is_streamed_a_chunk_at_a_time(
 def test_two_ranks_train_one_model_with_it(small_planted, tmp_path):
     """Under torchrun each rank trains with the triton engine, and the ranks merge as with
     any engine (Gloo on the CPU here, each rank's kernel interpreted)."""
-    import json
-
     dump = tmp_path / "dump"
     dump.mkdir()
     opts = {**FAST, "epochs": 2, "chunk_tokens": 128, "sync_words": 256}
