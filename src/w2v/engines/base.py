@@ -95,7 +95,11 @@ class Schedule:
     total_words: int
 
     def at(self, words_done: int) -> float:
-        progress = min(words_done / max(self.total_words, 1), 1.0)
+        return float(self.at_each(np.asarray(words_done)))
+
+    def at_each(self, words_done: np.ndarray) -> np.ndarray:
+        """The rate at each of several points (float64)."""
+        progress = np.minimum(words_done / max(self.total_words, 1), 1.0)
         return self.start - (self.start - self.end) * progress
 
 

@@ -96,10 +96,9 @@ class TritonEngine(Engine):
         ids = self.ids.slice(start, stop)
         bounds = self.offsets[s0 : s1 + 1] - start  # the sentences within the chunk
         # word2vec's decay, at the start of each sentence, as numba_kernel._sentence_lr
-        schedule = setup.schedule
-        done = epoch * chunks.total_words + int(chunks.words_before[chunk]) + bounds[:-1]
-        progress = torch.clamp(done.to(torch.float64) / max(schedule.total_words, 1), max=1.0)
-        sentence_lr = schedule.start - (schedule.start - schedule.end) * progress
+        before = epoch * chunks.total_words + int(chunks.words_before[chunk]) - start
+        done = before + chunks.offsets[s0:s1]
+        sentence_lr = torch.as_tensor(setup.schedule.at_each(done), device=device)
         if self.subsample:
             generator = torch.Generator(device=device)
             generator.manual_seed(setup.seed_of(epoch, chunk))
