@@ -16,6 +16,8 @@ or progress bars.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -414,10 +416,16 @@ class Word2Vec(nn.Module):
         return loss
 
 
+@functools.cache
+def _sigmoid_table(device: torch.device) -> torch.Tensor:
+    """SIGMOID_TABLE on a device, copied there once (it is read for every target)."""
+    return torch.from_numpy(SIGMOID_TABLE).to(device)
+
+
 def fasttext_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """fastText's table sigmoid (subwords.sigmoid), elementwise: the step is found in
     float64, as the compiled kernel finds it, so both read the same entry."""
-    table = torch.from_numpy(SIGMOID_TABLE).to(x.device)
+    table = _sigmoid_table(x.device)
     wide = x.to(torch.float64)
     step = torch.floor((wide + MAX_SIGMOID) * (SIGMOID_STEPS / MAX_SIGMOID / 2))
     inside = table[step.clamp(0, SIGMOID_STEPS).to(torch.int64)].to(x.dtype)
