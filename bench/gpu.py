@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import report, run_child
+from common import report, run_child, write_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -102,18 +102,6 @@ def train(corpus: Path, quality: bool, env: dict[str, str], **options: object) -
     if quality:
         cmd.append("--child-quality")
     return run_child(cmd, f"train {opts}", env)
-
-
-def first_words(source: Path, words: int, out: Path) -> Path:
-    """The first ``words`` words of a gzipped text8-style corpus, in lines of 10,000."""
-    import gzip
-
-    with gzip.open(source, "rt", encoding="utf-8") as f:
-        tokens = f.read(words * 12).split()[:words]
-    with open(out, "w", encoding="utf-8") as f:
-        for i in range(0, len(tokens), 10_000):
-            f.write(" ".join(tokens[i : i + 10_000]) + "\n")
-    return out
 
 
 def zipf_file(vocab: int, out: Path) -> Path:
@@ -190,7 +178,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = args.corpus
         if args.quick:
-            corpus = first_words(args.corpus, words, Path(tmp) / "quick.txt")
+            corpus = Path(tmp) / "quick.txt"
+            write_corpus(args.corpus, words, corpus)
         cache = str(Path(tmp) / "cache")
         for model in ("sg", "cbow"):
             for engine, n in (("triton", epochs), ("torch", 1)):
