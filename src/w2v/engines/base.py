@@ -100,7 +100,10 @@ class Schedule:
     def at_each(self, words_done: np.ndarray) -> np.ndarray:
         """The rate at each of several points (float64)."""
         progress = np.minimum(words_done / max(self.total_words, 1), 1.0)
-        return self.start - (self.start - self.end) * progress
+        # a diverging run's rates (inf - inf) are NaN quietly, as Python's floats give them;
+        # the trainer says what went wrong
+        with np.errstate(invalid="ignore", over="ignore"):
+            return self.start - (self.start - self.end) * progress
 
 
 class Tables:
