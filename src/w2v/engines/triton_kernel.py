@@ -140,7 +140,9 @@ def _score(logits, positive, use, lr):
     return g, nll
 
 
-@_jit(do_not_specialize=["seed"])
+# Triton compiles a variant per alignment of each pointer; the ids of a chunk are a slice
+# at any offset (and stand in for the test-only arrays), read a word at a time anyway.
+@_jit(do_not_specialize=["ids", "negatives", "reaches", "seed"])
 def _train_pieces_kernel(
     w_in, w_out, ids, piece_start, piece_end, sent_start, sent_end, piece_lr,
     noise_prob, noise_alias, negatives, reaches, loss_out, examples_out, seed, V,
