@@ -17,7 +17,9 @@ In order, each step in a child process of its own (its own peak GPU memory):
    scale.py's Zipf corpus), 1 epoch each: words/s and peak GPU memory;
 4. with ``--piece-sizes 8,128`` (say), skip-gram for 1 epoch with the kernel's programs
    cut to those many centre words (triton_engine.PIECE_CENTRES, 32 by default): how the
-   launch's shape moves words/s.
+   launch's shape moves words/s;
+5. with ``--reuse-rows``, skip-gram and CBOW for 5 epochs with FULL-W2V's reuse of a
+   window's rows on chip (triton_engine.REUSE_ROWS): words/s and quality against step 2.
 
 Words/s is corpus words x epochs / training seconds (the sum of the epochs' clocks, scan and
 Triton's compile apart). Writes bench/results/gpu-<device>.md and prints it.
@@ -59,11 +61,10 @@ def child(args: argparse.Namespace) -> None:
     for item in filter(None, args.child_options.split(",")):
         key, value = item.split("=", 1)
         options[key] = int(value) if value.isdigit() else value
-    piece = options.pop("piece_centres", None)
-    if piece is not None:
-        from w2v.engines import triton_engine
+    from w2v.engines import triton_engine
 
-        triton_engine.PIECE_CENTRES = int(piece)
+    triton_engine.PIECE_CENTRES = int(options.pop("piece_centres", triton_engine.PIECE_CENTRES))
+    triton_engine.REUSE_ROWS = bool(options.pop("reuse_rows", triton_engine.REUSE_ROWS))
     cuda = torch.cuda.is_available()
     cfg = w2v.build_config(checkpoint_every=0, device="cuda" if cuda else "cpu", **options)
     run = Run(cfg, None)
@@ -143,6 +144,9 @@ def main() -> None:
     p.add_argument(
         "--piece-sizes", default="", help="also sg, 1 epoch, with programs of these many centres"
     )
+    p.add_argument(
+        "--reuse-rows", action="store_true", help="also sg and CBOW with rows kept on chip"
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     p.add_argument("--child-options", default="", help=argparse.SUPPRESS)
@@ -201,6 +205,15 @@ def main() -> None:
             )  # fmt: skip
             rows.append(row(f"sg, 1 epoch, {int(piece)} centres a program", r))
             print(rows[-1], file=sys.stderr)
+        if args.reuse_rows:
+            for model in ("sg", "cbow"):
+                r = train(
+                    corpus, True, env, engine="triton", model=model, epochs=epochs,
+                    cache_dir=cache, reuse_rows=1,
+                )  # fmt: skip
+                label = f"{model}, {epochs} epoch{'s' if epochs > 1 else ''}, rows kept on chip"
+                rows.append(row(label, r))
+                print(rows[-1], file=sys.stderr)
     device = r["device"]
     head = [
         f"# w2v on {device}: the triton engine ({platform.machine()})",

@@ -1,11 +1,17 @@
 """The training kernel as a GPU runs it, checked without one: Triton compiles it for an
 H100/H200 (sm_90) here, with its bundled ptxas. The interpreter runs the kernel's logic
 but not the compiler, so this is where a kernel that compiles only when interpreted, or
-one that spills to local memory or stops moving rows four floats at a time, shows up."""
+one that spills to local memory or stops moving rows four floats at a time, shows up.
+
+The compiles run in a child process of their own: Triton's interpreter, which the other
+kernel tests use in this process, leaves triton.language patched for itself."""
 
 import importlib.util
+import json
+import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,10 +31,21 @@ SIGNATURE = {
     "noise_prob": "*fp32", "noise_alias": "*i32", "negatives": "*i32", "reaches": "*i32",
     "loss_out": "*fp32", "examples_out": "*i32", "seed": "i64", "V": "i32",
 }  # fmt: skip
+# (mode, dim, reuse_rows), at window 5 and 5 negatives (the defaults)
+SHAPES = [
+    (mode, dim, reuse)
+    for mode, reuse in [
+        ("window", False), ("pair", False), ("cbow", False), ("window", True), ("cbow", True)
+    ]
+    for dim in (100, 300)
+]  # fmt: skip
+# what the tests read in the PTX: instructions that start so
+PREFIXES = ("red.global", "atom.global", "ld.global.cg")
 
 
-def compile_for_gpu(mode: str, dim: int, window: int = 5, negative: int = 5):
-    """(PTX, resource usage line from cuobjdump) of the kernel for one shape on sm_90."""
+def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int = 5, negative: int = 5):
+    """What the tests read of the kernel compiled for one shape on sm_90: {"usage":
+    {"REG", "STACK", "LOCAL"} from cuobjdump, prefix: sorted instructions of the PTX}."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
@@ -36,10 +53,10 @@ def compile_for_gpu(mode: str, dim: int, window: int = 5, negative: int = 5):
     from w2v.engines import triton_kernel as tk
 
     kernel = tk._train_pieces_kernel
-    block_w, block_k, block_d, num_warps = tk._blocks(window, negative, dim, mode)
+    block_w, block_k, block_d, num_warps = tk._blocks(window, negative, dim, mode, reuse_rows)
     constants = dict(
         D=dim, WINDOW=window, K=negative, MODE=tk.MODES[mode], SHRINK=True,
-        GIVEN_NEGATIVES=False, GIVEN_REACH=False,
+        GIVEN_NEGATIVES=False, GIVEN_REACH=False, REUSE_ROWS=reuse_rows,
         BLOCK_W=block_w, BLOCK_K=block_k, BLOCK_D=block_d,
     )  # fmt: skip
     aligned = {
@@ -53,51 +70,59 @@ def compile_for_gpu(mode: str, dim: int, window: int = 5, negative: int = 5):
         constexprs=constants,
         attrs=aligned,
     )
-    with tempfile.TemporaryDirectory() as cache, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TRITON_CACHE_DIR", cache)
-        patch.setenv("TRITON_DEFAULT_FP_FUSION", "1")
-        compiled = triton.compile(
-            source, target=GPUTarget("cuda", HOPPER, 32), options={"num_warps": num_warps}
-        )
-        cubin = Path(cache) / "kernel.cubin"
+    compiled = triton.compile(
+        source, target=GPUTarget("cuda", HOPPER, 32), options={"num_warps": num_warps}
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cubin = Path(tmp) / "kernel.cubin"
         cubin.write_bytes(compiled.asm["cubin"])
         cuobjdump = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
         usage = subprocess.run(
             [str(cuobjdump), "--dump-resource-usage", str(cubin)],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-    return compiled.asm["ptx"], usage
+    ptx = compiled.asm["ptx"]
+    return {
+        "usage": {k: int(v) for k, v in re.findall(r"\b(REG|STACK|LOCAL):(\d+)", usage)},
+        **{p: sorted(set(re.findall(rf"\b{re.escape(p)}[a-z0-9.]*", ptx))) for p in PREFIXES},
+    }
 
 
-def resources(usage: str) -> dict[str, int]:
-    return {k: int(v) for k, v in re.findall(r"\b(REG|STACK|LOCAL):(\d+)", usage)}
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> dict[tuple, dict]:
+    cache = tmp_path_factory.mktemp("triton-cache")
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env.update(TRITON_CACHE_DIR=str(cache), TRITON_DEFAULT_FP_FUSION="1")
+    child = subprocess.run([sys.executable, __file__], capture_output=True, text=True, env=env)
+    assert child.returncode == 0, child.stderr[-3000:]
+    return {tuple(shape): got for shape, got in json.loads(child.stdout.splitlines()[-1])}
 
 
-def instructions(ptx: str, prefix: str) -> set[str]:
-    return set(re.findall(rf"\b{re.escape(prefix)}[a-z0-9.]*", ptx))
-
-
-@pytest.mark.parametrize("mode", ["window", "pair", "cbow"])
-@pytest.mark.parametrize("dim", [100, 300])
-def test_the_kernel_compiles_for_hopper_without_spilling(mode, dim):
-    ptx, usage = compile_for_gpu(mode, dim)
-    used = resources(usage)
-    assert used["LOCAL"] == 0 and used["STACK"] == 0, usage  # nothing spilled
+@pytest.mark.parametrize(("mode", "dim", "reuse_rows"), SHAPES)
+def test_the_kernel_compiles_for_hopper_without_spilling(compiled, mode, dim, reuse_rows):
+    got = compiled[mode, dim, reuse_rows]
+    used = got["usage"]
+    assert used["LOCAL"] == 0 and used["STACK"] == 0, used  # nothing spilled
     assert 0 < used["REG"] <= 255
     # Hogwild: every add to the tables is a relaxed reduction, nothing fenced or returned.
-    adds = instructions(ptx, "red.global")
+    adds = got["red.global"]
     assert adds and all(
         re.fullmatch(r"red\.global\.gpu\.relaxed\.add(\.v[24])?\.f32", a) for a in adds
     )
-    assert not instructions(ptx, "atom.global"), "an add waits for the old value"
+    assert not got["atom.global"], "an add waits for the old value"
     # Rows are read past L1, where the other programs' adds land.
-    assert instructions(ptx, "ld.global.cg")
+    assert got["ld.global.cg"]
 
 
 @pytest.mark.parametrize("mode", ["window", "cbow"])
-def test_rows_move_four_floats_at_a_time(mode):
+@pytest.mark.parametrize("reuse_rows", [False, True])
+def test_rows_move_four_floats_at_a_time(compiled, mode, reuse_rows):
     """A window's rows are gathered and added back as 16-byte vectors: with dim 100 (a
     multiple of 4) not one row element goes alone."""
-    ptx, _ = compile_for_gpu(mode, 100)
-    assert instructions(ptx, "ld.global.cg") == {"ld.global.cg.v4.b32"}
-    assert instructions(ptx, "red.global") == {"red.global.gpu.relaxed.add.v4.f32"}
+    got = compiled[mode, 100, reuse_rows]
+    assert got["ld.global.cg"] == ["ld.global.cg.v4.b32"]
+    assert got["red.global"] == ["red.global.gpu.relaxed.add.v4.f32"]
+
+
+if __name__ == "__main__":  # the fixture's child: every shape, one JSON line
+    print(json.dumps([[shape, compile_for_gpu(*shape)] for shape in SHAPES]))

@@ -74,15 +74,27 @@ def small_planted(tmp_path):
     return topic_corpus(tmp_path / "topics.txt")
 
 
-@pytest.mark.parametrize(("model", "sharing"), [("sg", "window"), ("sg", "pair"), ("cbow", None)])
+@pytest.mark.parametrize(
+    ("model", "sharing", "reuse_rows"),
+    [
+        ("sg", "window", False),
+        ("sg", "pair", False),
+        ("cbow", None, False),
+        ("sg", "window", True),
+        ("cbow", None, True),
+    ],
+)
 def test_the_triton_engine_learns_the_planted_topics(
-    small_planted, tmp_path, monkeypatch, model, sharing
+    small_planted, tmp_path, monkeypatch, model, sharing, reuse_rows
 ):
-    modes = []
+    from w2v.engines import triton_engine
+
+    monkeypatch.setattr(triton_engine, "REUSE_ROWS", reuse_rows)
+    launches = []
     launch = tk.train_pieces
 
     def counted(*args, **kwargs):
-        modes.append(kwargs["mode"])
+        launches.append((kwargs["mode"], kwargs["reuse_rows"]))
         return launch(*args, **kwargs)
 
     monkeypatch.setattr(tk, "train_pieces", counted)
@@ -90,7 +102,8 @@ def test_the_triton_engine_learns_the_planted_topics(
     if sharing:
         options["negative_sharing"] = sharing
     vectors = w2v.train(small_planted, tmp_path / "run", **options)
-    assert set(modes) == {sharing or "cbow"}  # every chunk went through the kernel
+    # every chunk went through the kernel, as asked
+    assert set(launches) == {(sharing or "cbow", reuse_rows)}
     rng = np.random.default_rng(0)
     random = w2v.KeyedVectors(vectors.index_to_key, rng.normal(size=vectors.vectors.shape))
     assert purity(random) < 0.65

@@ -205,6 +205,33 @@ def test_sentences_in_pieces_are_numbas_centre_after_centre(mode, piece_len):
     assert_same(got, w_in, w_out, loss, examples)
 
 
+@ONE_PROGRAM_ONLY
+@pytest.mark.parametrize("mode", ["window", "cbow"])
+@pytest.mark.parametrize("window", [3, 8], ids=["ring-of-16", "ring-of-32"])
+@pytest.mark.parametrize("piece_len", [9, 4, 1], ids=["one-piece", "pieces-of-4", "pieces-of-1"])
+def test_rows_kept_on_chip_train_as_numba_centre_after_centre(mode, window, piece_len):
+    """With reuse_rows a program loads a row as it enters the window and keeps it: its copies
+    must follow every add of its own, also to a word held twice (5 and 3 repeat in IDS,
+    within reach and out of it) and to a word held as a non-context (the centre, or past
+    the reach drawn)."""
+    rng = np.random.default_rng(7)
+    k, n = 4, len(IDS)
+    reach = rng.integers(1, window + 1, n)
+    negatives = rng.integers(0, V, (n, k))
+    pieces = torch.stack(tk.cut_pieces(torch.tensor([0, 9, 15]), piece_len), 1).tolist()
+    lr = list(np.linspace(0.4, 0.1, len(pieces)))
+    w_in, w_out = tables(4)
+    got = run_pieces(
+        w_in, w_out, IDS, pieces, lr, window=window, mode=mode, negative=k, seed=1,
+        shrink_windows=True, negatives=torch.from_numpy(negatives),
+        reach=torch.from_numpy(reach), reuse_rows=True,
+    )  # fmt: skip
+    loss, examples = reference_pieces(
+        w_in, w_out, IDS, pieces, lr, reach, negatives, window=window, mode=mode
+    )
+    assert_same(got, w_in, w_out, loss, examples)
+
+
 def test_cut_pieces():
     offsets = torch.tensor([0, 5, 5, 6, 13])
     got = torch.stack(tk.cut_pieces(offsets, 3), 1).tolist()

@@ -31,6 +31,9 @@ from .torch_model import TorchTables
 # Centre words per program. A program trains its piece in order; more pieces keep more of
 # the GPU busy, longer ones share more of a sentence's rows in cache.
 PIECE_CENTRES = 32
+# FULL-W2V's reuse: keep a window's input rows on chip while they stay in it (skip-gram per
+# window and CBOW). Off until a GPU has measured it; bench/gpu.py --reuse-rows does.
+REUSE_ROWS = False
 # The corpus's ids are uploaded whole when they take at most this share of the free device
 # memory; otherwise each chunk's ids are copied in before it trains.
 RESIDENT_SHARE = 0.25
@@ -129,6 +132,7 @@ class TritonEngine(Engine):
             sentence_lr[sentence].to(torch.float32), self.noise_prob, self.noise_alias,
             seed=seed, window=cfg.window, shrink_windows=cfg.shrink_windows,
             negative=cfg.negative, mode=self.mode,
+            reuse_rows=REUSE_ROWS and self.mode != "pair",
         )  # fmt: skip
 
     def train(

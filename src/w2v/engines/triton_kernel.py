@@ -25,6 +25,15 @@ its own negatives and added before the next is read, as numba does. Rows are rea
 (``.cg``, where atomics do not land), and a barrier after each update makes the next window
 (or pair) of the program read what this one wrote.
 
+With ``reuse_rows`` (FULL-W2V's reuse, Randall et al. 2021), a program keeps its window's
+input rows in a ring tile of BLOCK_W slots instead of gathering them for every centre: the
+row of position p + WINDOW + 1 enters as the centre moves to p + 1, in the slot the row of
+p - WINDOW leaves, so a centre loads one input row instead of up to 2 x window. The ring
+follows the program's own adds (each context's slot adds its gradient; a slot whose word is
+a context in another slot too is read again from the table), so one program trains exactly as
+without it; other programs' adds reach a held row only when it is read (Hogwild, staler by
+up to a window's worth of centres).
+
 Randomness is drawn in the kernel from Triton's counter-based Philox generator, keyed by the
 launch's ``seed`` and a counter unique to (centre position, draw): no generator state lives
 anywhere, and a launch's draws depend on its seed only, not on scheduling (its tables, under
@@ -148,6 +157,7 @@ def _train_pieces_kernel(
     noise_prob, noise_alias, negatives, reaches, loss_out, examples_out, seed, V,
     D: tl.constexpr, WINDOW: tl.constexpr, K: tl.constexpr, MODE: tl.constexpr,
     SHRINK: tl.constexpr, GIVEN_NEGATIVES: tl.constexpr, GIVEN_REACH: tl.constexpr,
+    REUSE_ROWS: tl.constexpr,
     BLOCK_W: tl.constexpr, BLOCK_K: tl.constexpr, BLOCK_D: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
@@ -165,6 +175,17 @@ def _train_pieces_kernel(
     # s - WINDOW + 1 right of it: contexts left to right, as numba lists them.
     s = tl.arange(0, BLOCK_W)
     offset = tl.where(s < WINDOW, s - WINDOW, s - WINDOW + 1)
+    if REUSE_ROWS:
+        # The ring: slot s holds the input row of the position p + o, where o is s - p + WINDOW
+        # modulo BLOCK_W (>= 2 x WINDOW + 2), less WINDOW: positions p - WINDOW .. p + WINDOW
+        # around the centre p, as the centre moves on one row enters and one leaves.
+        o = ((s - first + WINDOW) & (BLOCK_W - 1)) - WINDOW
+        held = (o <= WINDOW) & (first + o >= s0) & (first + o < s1)
+        ring_word = tl.load(ids + first + o, mask=held, other=-1).to(tl.int64)
+        ring_rows = w_in + ring_word[:, None] * D + d[None, :]
+        ring = tl.load(
+            ring_rows, mask=held[:, None] & dmask[None, :], other=0.0, cache_modifier=".cg"
+        )
 
     loss = 0.0
     examples = 0
@@ -199,15 +220,27 @@ def _train_pieces_kernel(
                     loss += tl.sum(nll, axis=0)
                     examples += 1
         else:
-            q = p + offset
-            valid = (s < 2 * WINDOW) & (offset >= -reach) & (offset <= reach)
+            if REUSE_ROWS:
+                o = ((s - p + WINDOW) & (BLOCK_W - 1)) - WINDOW
+                q = p + o
+                valid = (o != 0) & (o >= -reach) & (o <= reach)
+            else:
+                q = p + offset
+                valid = (s < 2 * WINDOW) & (offset >= -reach) & (offset <= reach)
             valid = valid & (q >= s0) & (q < s1)
             n_ctx = tl.sum(valid.to(tl.int32))
             if n_ctx > 0:
-                contexts = tl.load(ids + q, mask=valid, other=0).to(tl.int64)
-                in_rows = w_in + contexts[:, None] * D + d[None, :]
                 in_mask = valid[:, None] & dmask[None, :]
-                xs = tl.load(in_rows, mask=in_mask, other=0.0, cache_modifier=".cg")
+                if REUSE_ROWS:
+                    contexts = ring_word
+                    xs = tl.where(in_mask, ring, 0.0)
+                else:
+                    contexts = tl.load(ids + q, mask=valid, other=0).to(tl.int64)
+                    xs = tl.load(
+                        w_in + contexts[:, None] * D + d[None, :], mask=in_mask, other=0.0,
+                        cache_modifier=".cg",
+                    )  # fmt: skip
+                in_rows = w_in + contexts[:, None] * D + d[None, :]
                 targets, use, positive = _targets(
                     p, 0, centre, seed, base, noise_prob, noise_alias, V, negatives,
                     K, SLOTS, BLOCK_K, GIVEN_NEGATIVES,
@@ -220,7 +253,7 @@ def _train_pieces_kernel(
                     g, nll = _score(tl.sum(u * h[None, :], axis=1), positive, use, lr)
                     # word2vec adds the mean's whole gradient to every context row
                     dh = tl.sum(g[:, None] * u, axis=0)
-                    dxs = tl.zeros((BLOCK_W, BLOCK_D), tl.float32) + dh[None, :]
+                    dxs = tl.where(in_mask, dh[None, :], 0.0)
                     du = g[:, None] * h[None, :]
                     loss += tl.sum(nll, axis=0)
                     examples += 1
@@ -236,6 +269,33 @@ def _train_pieces_kernel(
                 tl.atomic_add(in_rows, dxs, mask=in_mask, sem="relaxed")
                 tl.atomic_add(out_rows, du, mask=out_mask, sem="relaxed")
                 tl.debug_barrier()
+                if REUSE_ROWS:
+                    # Every copy of a word in the ring must get all of its word's adds, as
+                    # the table does: a context's slot adds its own, and a slot whose word
+                    # is a context in another slot too (twice in reach, or in reach and out
+                    # of it) is read again from the table, which has them all.
+                    ring += dxs
+                    twin = (contexts[:, None] == contexts[None, :]) & (s[:, None] != s[None, :])
+                    stale = tl.sum((twin & valid[None, :]).to(tl.int32), axis=1) > 0
+                    stale = stale & (o <= WINDOW)  # not the slots of rows that have left
+                    if tl.sum(stale.to(tl.int32), axis=0) > 0:
+                        fresh = tl.load(
+                            w_in + contexts[:, None] * D + d[None, :],
+                            mask=stale[:, None] & dmask[None, :], other=0.0,
+                            cache_modifier=".cg",
+                        )  # fmt: skip
+                        ring = tl.where(stale[:, None], fresh, ring)
+            if REUSE_ROWS:
+                # Position p + 1 + WINDOW enters, in the slot p - WINDOW leaves; the barrier
+                # above made this program's adds readable. (Past the sentence's end it
+                # reads the last word's row into a slot never read.)
+                enter = p + 1 + WINDOW
+                word = tl.load(ids + tl.minimum(enter, s1 - 1)).to(tl.int64)
+                row = tl.load(w_in + word * D + d, mask=dmask, other=0.0, cache_modifier=".cg")
+                word = tl.where(enter < s1, word, -1)
+                here = s == (enter & (BLOCK_W - 1))
+                ring_word = tl.where(here, word, ring_word)
+                ring = tl.where(here[:, None], row[None, :], ring)
     tl.store(loss_out + pid, loss)
     tl.store(examples_out + pid, examples)
 
@@ -299,15 +359,24 @@ def cut_pieces(
     return piece_start, piece_end, starts[sentence], ends[sentence]
 
 
-def _blocks(window: int, negative: int, dim: int, mode: str) -> tuple[int, int, int, int]:
+def _blocks(
+    window: int, negative: int, dim: int, mode: str, reuse_rows: bool = False
+) -> tuple[int, int, int, int]:
     """(BLOCK_W, BLOCK_K, BLOCK_D, num_warps) for a shape."""
     pow2 = triton.next_power_of_2
     block_w, block_k, block_d = pow2(2 * window), pow2(negative + 1), pow2(dim)
-    if mode == "window":  # tl.dot wants every side of its tiles >= 16
+    if reuse_rows:  # the ring holds the centre, the window and the row entering next
+        block_w = pow2(2 * window + 2)
+    # tl.dot wants every side of its tiles >= 16
+    if mode == "window":
         block_w, block_k, block_d = max(block_w, 16), max(block_k, 16), max(block_d, 16)
+    elif reuse_rows:
+        block_w, block_d = max(block_w, 16), max(block_d, 16)
     tile = (block_k if mode == "pair" else block_w) * block_d
     # About 16 floats of the largest tile per thread: enough loads in flight per warp,
-    # and registers left for the rest.
+    # and registers left for the rest. The ring is a second tile that lives across centres.
+    if reuse_rows:
+        tile *= 2
     num_warps = min(max(tile // 512, 1), 8)
     return block_w, block_k, block_d, num_warps
 
@@ -336,6 +405,7 @@ def train_pieces(
     shrink_windows: bool,
     negative: int,
     mode: str = "window",
+    reuse_rows: bool = False,
     negatives: torch.Tensor | None = None,
     reach: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -350,7 +420,11 @@ def train_pieces(
     windows then overlap, Hogwild. ``noise_prob``, ``noise_alias``: alias_table's.
     ``seed``: keys every draw of the launch (use a new one for each launch).
 
-    ``mode``: skip-gram with negatives per ``window`` or per ``pair``, or ``cbow``. For
+    ``mode``: skip-gram with negatives per ``window`` or per ``pair``, or ``cbow``.
+    ``reuse_rows`` (window and cbow): a program keeps the input rows of its window on chip
+    while they stay in it (FULL-W2V's reuse), loading one row per centre instead of the
+    window's; its copies follow its own adds exactly, and miss other programs' adds until
+    they leave the window (Hogwild, a little staler). For
     tests: ``negatives`` (int32/int64, (len(ids), K), or (len(ids), 2 x window, K) per pair,
     indexed by centre position and window slot: slot s is the context at offset
     s - window for s < window, s - window + 1 after) and ``reach`` (int32/int64,
@@ -362,6 +436,8 @@ def train_pieces(
         raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
     if window < 1 or negative < 0:
         raise ValueError("window must be >= 1 and negative >= 0")
+    if reuse_rows and mode == "pair":
+        raise ValueError("reuse_rows is for the window and cbow modes")
     device = w_in.device
     for name, table in (("w_in", w_in), ("w_out", w_out)):
         if table.dtype != torch.float32 or table.dim() != 2 or not table.is_contiguous():
@@ -403,7 +479,7 @@ def train_pieces(
     loss_out = torch.zeros(n_pieces, dtype=torch.float32, device=device)
     examples_out = torch.zeros(n_pieces, dtype=torch.int32, device=device)
     if n_pieces:
-        block_w, block_k, block_d, num_warps = _blocks(window, negative, dim, mode)
+        block_w, block_k, block_d, num_warps = _blocks(window, negative, dim, mode, reuse_rows)
         _train_pieces_kernel[(n_pieces,)](
             w_in, w_out, ids.contiguous(), piece_start.contiguous(), piece_end.contiguous(),
             sent_start.contiguous(), sent_end.contiguous(),
@@ -412,7 +488,8 @@ def train_pieces(
             loss_out, examples_out, _seed(seed), vocab,
             D=dim, WINDOW=window, K=negative, MODE=MODES[mode], SHRINK=shrink_windows,
             GIVEN_NEGATIVES=negatives is not None, GIVEN_REACH=reach is not None,
-            BLOCK_W=block_w, BLOCK_K=block_k, BLOCK_D=block_d, num_warps=num_warps,
+            REUSE_ROWS=reuse_rows, BLOCK_W=block_w, BLOCK_K=block_k, BLOCK_D=block_d,
+            num_warps=num_warps,
         )  # fmt: skip
     return loss_out.sum(dtype=torch.float64), examples_out.sum(dtype=torch.int64)
 
