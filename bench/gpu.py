@@ -12,7 +12,8 @@ In order, each step in a child process of its own (its own peak GPU memory):
 2. skip-gram and CBOW on enwiki2015_text8style (defaults: dim 100, window 5, negative 5,
    sample 1e-3; 5 epochs) with ``--engine triton``, and 1 epoch of each with ``--engine
    torch`` for the ratio: words/s, seconds, Google analogies (within the 30,000 most frequent
-   words), WS-353 and SimLex-999;
+   words), WS-353 and SimLex-999; and 1 epoch of skip-gram with ``--deterministic`` (the
+   torch engine's deterministic path, which CUDA keeps for it): what that costs;
 3. skip-gram at dim 300, and on a synthetic corpus of a 1,000,000-word vocabulary (bench/
    scale.py's Zipf corpus), 1 epoch each: words/s and peak GPU memory;
 4. with ``--piece-sizes 8,128`` (say), skip-gram for 1 epoch with the kernel's programs
@@ -22,7 +23,9 @@ In order, each step in a child process of its own (its own peak GPU memory):
    window's rows on chip (triton_engine.REUSE_ROWS): words/s and quality against step 2.
 
 Words/s is corpus words x epochs / training seconds (the sum of the epochs' clocks, scan and
-Triton's compile apart). Writes bench/results/gpu-<device>.md and prints it.
+Triton's compile apart). Writes bench/results/gpu-<device>.md after every run (a script cut
+short keeps what it measured; a run that fails is a row that says so) and prints it at the
+end. No run starts after ``--budget-s`` (480) seconds: the rest are listed as not run.
 
 ``--dry-run`` runs the same steps on the CPU through Triton's interpreter, on the first
 5,000 words for 1 epoch and without the scale runs: it checks the script before a GPU's
@@ -60,11 +63,12 @@ def child(args: argparse.Namespace) -> None:
     options: dict[str, object] = {}
     for item in filter(None, args.child_options.split(",")):
         key, value = item.split("=", 1)
-        options[key] = int(value) if value.isdigit() else value
+        flags = {"true": True, "false": False}
+        options[key] = int(value) if value.isdigit() else flags.get(value, value)
     from w2v.engines import triton_engine
 
     triton_engine.PIECE_CENTRES = int(options.pop("piece_centres", triton_engine.PIECE_CENTRES))
-    triton_engine.REUSE_ROWS = bool(options.pop("reuse_rows", triton_engine.REUSE_ROWS))
+    triton_engine.REUSE_ROWS = options.pop("reuse_rows", triton_engine.REUSE_ROWS)
     cuda = torch.cuda.is_available()
     cfg = w2v.build_config(checkpoint_every=0, device="cuda" if cuda else "cpu", **options)
     run = Run(cfg, None)
@@ -147,6 +151,9 @@ def main() -> None:
     p.add_argument(
         "--reuse-rows", action="store_true", help="also sg and CBOW with rows kept on chip"
     )
+    p.add_argument(
+        "--budget-s", type=float, default=480, help="start no run after this many seconds"
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     p.add_argument("--child-options", default="", help=argparse.SUPPRESS)
@@ -178,43 +185,60 @@ def main() -> None:
             print(tests.stdout[-4000:], tests.stderr[-2000:], file=sys.stderr)
     epochs = 1 if args.quick else args.epochs
     words = DRY_RUN_WORDS if args.dry_run else QUICK_WORDS
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = args.corpus
-        if args.quick:
-            corpus = Path(tmp) / "quick.txt"
-            write_corpus(args.corpus, words, corpus)
-        cache = str(Path(tmp) / "cache")
+    n = f"{epochs} epoch{'s' if epochs > 1 else ''}"
+    plan: list[tuple[str, dict, bool, str]] = []  # (label, options, quality?, corpus)
+
+    def add(label: str, quality: bool = False, corpus: str = "text", **options: object) -> None:
+        plan.append((label, options, quality, corpus))
+
+    for model in ("sg", "cbow"):
+        add(f"{model}, {n}", True, engine="triton", model=model)
+        add(f"{model}, 1 epoch", True, engine="torch", model=model, epochs=1)
+    add("sg, 1 epoch, --deterministic", engine="torch", epochs=1, deterministic="true")
+    if not args.skip_scale:
+        add("sg, dim 300, 1 epoch", engine="triton", dim=300, epochs=1)
+        add("sg, 1M-word vocabulary (Zipf), 1 epoch", corpus="zipf", engine="triton", epochs=1)
+    for piece in map(int, filter(None, args.piece_sizes.split(","))):
+        add(
+            f"sg, 1 epoch, {piece} centres a program",
+            engine="triton",
+            epochs=1,
+            piece_centres=piece,
+        )
+    if args.reuse_rows:
         for model in ("sg", "cbow"):
-            for engine, n in (("triton", epochs), ("torch", 1)):
-                r = train(corpus, True, env, engine=engine, model=model, epochs=n, cache_dir=cache)
-                rows.append(row(f"{model}, {n} epoch{'s' if n > 1 else ''}", r))
-                print(rows[-1], file=sys.stderr)
-        if not args.skip_scale:
-            r = train(corpus, False, env, engine="triton", dim=300, epochs=1, cache_dir=cache)
-            rows.append(row("sg, dim 300, 1 epoch", r))
+            add(f"{model}, {n}, rows kept on chip", True, engine="triton", model=model,
+                reuse_rows="true")  # fmt: skip
+
+    rows: list[str] = []
+    device = "cpu (dry run)" if args.dry_run else None
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpora = {"text": args.corpus}
+        if args.quick:
+            corpora["text"] = Path(tmp) / "quick.txt"
+            write_corpus(args.corpus, words, corpora["text"])
+        for i, (label, options, quality, corpus) in enumerate(plan):
+            if time.perf_counter() - started > args.budget_s:
+                rows.append(f"| {label} | not run: past the {args.budget_s:.0f} s budget |")
+            else:
+                if corpus not in corpora:
+                    corpora[corpus] = zipf_file(1_000_000, Path(tmp) / "zipf.txt")
+                options = {"epochs": epochs, "cache_dir": str(Path(tmp) / "cache"), **options}
+                try:
+                    r = train(corpora[corpus], quality, env, **options)
+                except SystemExit as failed:  # one failed run must not lose the others
+                    rows.append(f"| {label} | failed: {failed} |")
+                else:
+                    device = device or r["device"]
+                    rows.append(row(label, r))
             print(rows[-1], file=sys.stderr)
-            zipf = zipf_file(1_000_000, Path(tmp) / "zipf.txt")
-            r = train(zipf, False, env, engine="triton", epochs=1, cache_dir=cache)
-            rows.append(row("sg, 1M-word vocabulary (Zipf), 1 epoch", r))
-            print(rows[-1], file=sys.stderr)
-        for piece in filter(None, args.piece_sizes.split(",")):
-            r = train(
-                corpus, False, env, engine="triton", epochs=1, cache_dir=cache,
-                piece_centres=int(piece),
-            )  # fmt: skip
-            rows.append(row(f"sg, 1 epoch, {int(piece)} centres a program", r))
-            print(rows[-1], file=sys.stderr)
-        if args.reuse_rows:
-            for model in ("sg", "cbow"):
-                r = train(
-                    corpus, True, env, engine="triton", model=model, epochs=epochs,
-                    cache_dir=cache, reuse_rows=1,
-                )  # fmt: skip
-                label = f"{model}, {epochs} epoch{'s' if epochs > 1 else ''}, rows kept on chip"
-                rows.append(row(label, r))
-                print(rows[-1], file=sys.stderr)
-    device = r["device"]
+            # written after every run: a script cut short by the device's clock keeps the rest
+            done = i + 1 == len(plan)
+            write(args, device or "unknown device", words, lines, rows, started, done)
+
+
+def write(args, device: str, words: int, lines: list[str], rows: list[str], started, done):
     head = [
         f"# w2v on {device}: the triton engine ({platform.machine()})",
         "",
@@ -233,14 +257,16 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    took = f"whole script: {time.perf_counter() - started:.0f} s"
+    took = f"whole script: {time.perf_counter() - started:.0f} s" + ("" if done else " so far")
     text = "\n".join([*head, *lines, *table, "", took, ""])
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
     name = "gpu-" + "".join(ch if ch.isalnum() else "-" for ch in device.lower()).strip("-")
     out = args.out / f"{name}{'-quick' if args.quick else ''}.md"
-    out.write_text(text)
-    print(f"wrote {out}", file=sys.stderr)
+    partial = out.with_suffix(".md.partial")
+    partial.write_text(text)
+    partial.replace(out)  # atomic: a reader never sees half a file
+    if done:
+        print(text)
+        print(f"wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
