@@ -120,10 +120,13 @@ def test_subsampling_on_the_device_keeps_each_word_at_its_rate(small_planted, tm
     kept, offered = 0, 0
     for chunk in range(len(engine.setup.chunks)):
         for epoch in range(40):
-            ids, bounds, _, _ = engine._prepare(epoch, chunk)
-            assert bounds[0] == 0 and bounds[-1] == len(ids)
-            assert (bounds.diff() >= 0).all()
-            kept += len(ids)
+            ready = engine._prepare(epoch, chunk)
+            # the pieces cover the kept words once, each inside its sentence
+            assert int((ready.piece_end - ready.piece_start).sum()) == len(ready.ids)
+            assert (ready.sent_start <= ready.piece_start).all()
+            assert (ready.piece_start < ready.piece_end).all()
+            assert (ready.piece_end <= ready.sent_end).all()
+            kept += len(ready.ids)
         offered += 40 * int(engine.setup.chunks.words[chunk])
     chunks = engine.setup.chunks
     expected = float(engine.setup.keep_prob[np.asarray(chunks.ids)].mean())  # per token

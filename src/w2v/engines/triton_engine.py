@@ -5,9 +5,9 @@ a share of the free memory, else a chunk at a time), the keep probabilities, the
 of the noise and both tables. A chunk is subsampled on the device (torch's generator, seeded
 from (seed, epoch, chunk)), its sentences closed up and cut into pieces, and one launch
 trains them all; reaches and negatives are drawn in the kernel from another seed of the same
-chunk. Nothing goes back to the host but a chunk's loss and example count, read once the
-next chunk's preparation is queued behind its kernel. A chunk is the unit of progress, of
-checkpoints and of resuming, as with the numba engine.
+chunk. The next chunk is prepared on a CUDA stream of its own while the kernel trains this
+one. Nothing goes back to the host but a chunk's loss and example count. A chunk is the unit
+of progress, of checkpoints and of resuming, as with the numba engine.
 
 The model is the numba engine's (skip-gram with negatives per window or per pair, CBOW;
 negative sampling, SGD, word2vec's linear decay per sentence). With ``TRITON_INTERPRET=1``
@@ -18,7 +18,7 @@ the whole engine can be tried and tested without a GPU.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -61,6 +61,25 @@ class DeviceIds:
         return part.to(self.device, non_blocking=True)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A chunk ready to launch: train_pieces's arguments but the tables and the noise."""
+
+    ids: torch.Tensor
+    piece_start: torch.Tensor
+    piece_end: torch.Tensor
+    sent_start: torch.Tensor
+    sent_end: torch.Tensor
+    piece_lr: torch.Tensor
+    seed: int
+
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        return (
+            self.ids, self.piece_start, self.piece_end, self.sent_start, self.sent_end,
+            self.piece_lr,
+        )  # fmt: skip
+
+
 class TritonEngine(Engine):
     @classmethod
     def place_tables(cls, host: Tables, device: str) -> Tables:
@@ -82,6 +101,10 @@ class TritonEngine(Engine):
         self.noise_prob, self.noise_alias = triton_kernel.alias_table(setup.noise, device)
         self.ids = DeviceIds(setup.chunks.ids, device)
         self.offsets = torch.as_tensor(setup.chunks.offsets, dtype=torch.int64, device=device)
+        self.side: torch.cuda.Stream | None = None
+        if device.type == "cuda":
+            self.side = torch.cuda.Stream(device)
+            self.side.wait_stream(torch.cuda.current_stream(device))  # the uploads above
 
     def compile(self) -> None:
         """Triton compiles a kernel for its shapes at its first launch: launch one on a
@@ -89,12 +112,19 @@ class TritonEngine(Engine):
         one_word = torch.zeros(1, dtype=torch.int32, device=self.device)
         bounds = torch.tensor([0, 1], dtype=torch.int64, device=self.device)
         lr = torch.zeros(1, dtype=torch.float64, device=self.device)
-        self._launch((one_word, bounds, lr, 1))
+        self._launch(self._pieces(one_word, bounds, lr, 1))
 
-    def _prepare(self, epoch: int, chunk: int) -> tuple[torch.Tensor, torch.Tensor, Any, int]:
-        """Chunk ``chunk`` of ``epoch`` made ready on the device, without touching the tables:
-        its subsampled ids, its sentences' bounds in them, each sentence's learning rate, and
-        the seed of the kernel's draws."""
+    def _prepare(self, epoch: int, chunk: int) -> Prepared:
+        """Chunk ``chunk`` of ``epoch`` made ready on the device, without touching the tables.
+        On CUDA this runs on a stream of its own: the host waits its steps need (a boolean
+        mask, repeat_interleave) then wait for that stream only, not for the kernel that
+        trains the chunk before."""
+        if self.side is None:
+            return self._prepare_here(epoch, chunk)
+        with torch.cuda.stream(self.side):
+            return self._prepare_here(epoch, chunk)
+
+    def _prepare_here(self, epoch: int, chunk: int) -> Prepared:
         setup, chunks, device = self.setup, self.setup.chunks, self.device
         s0, s1 = int(chunks.bounds[chunk]), int(chunks.bounds[chunk + 1])
         start, stop = int(chunks.offsets[s0]), int(chunks.offsets[s1])
@@ -117,22 +147,31 @@ class TritonEngine(Engine):
             bounds = torch.cat([bounds.new_zeros(1), torch.cumsum(kept, 0)])
             ids = ids[keep]
         # the kernel's draws get a seed of their own, not the subsampling's stream again
-        return ids, bounds, sentence_lr, setup.seed_of(epoch, chunk, 1)
+        return self._pieces(ids, bounds, sentence_lr, setup.seed_of(epoch, chunk, 1))
 
-    def _launch(
-        self, prepared: tuple[torch.Tensor, torch.Tensor, Any, int]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    @staticmethod
+    def _pieces(
+        ids: torch.Tensor, bounds: torch.Tensor, sentence_lr: torch.Tensor, seed: int
+    ) -> Prepared:
+        """The launch's arguments: sentences (``bounds`` into ``ids``) cut into pieces, each
+        at its sentence's learning rate."""
+        pieces = triton_kernel.cut_pieces(bounds, PIECE_CENTRES)
+        sentence = torch.searchsorted(bounds, pieces[0], right=True) - 1
+        return Prepared(ids, *pieces, sentence_lr[sentence].to(torch.float32), seed)
+
+    def _launch(self, prepared: Prepared) -> tuple[torch.Tensor, torch.Tensor]:
         """Train a prepared chunk once: (summed loss, examples) on the device."""
-        ids, bounds, sentence_lr, seed = prepared
+        if self.side is not None:
+            # the kernel waits for the preparation; its tensors, made on the side stream,
+            # are not handed out again until the kernel is done with them
+            main = torch.cuda.current_stream(self.device)
+            main.wait_stream(self.side)
+            for tensor in prepared.tensors():
+                tensor.record_stream(main)
         cfg = self.setup.config
-        piece_start, piece_end, sent_start, sent_end = triton_kernel.cut_pieces(
-            bounds, PIECE_CENTRES
-        )
-        sentence = torch.searchsorted(bounds, piece_start, right=True) - 1
         return triton_kernel.train_pieces(
-            self.w_in, self.w_out, ids, piece_start, piece_end, sent_start, sent_end,
-            sentence_lr[sentence].to(torch.float32), self.noise_prob, self.noise_alias,
-            seed=seed, window=cfg.window, shrink_windows=cfg.shrink_windows,
+            self.w_in, self.w_out, *prepared.tensors(), self.noise_prob, self.noise_alias,
+            seed=prepared.seed, window=cfg.window, shrink_windows=cfg.shrink_windows,
             negative=cfg.negative, mode=self.mode,
             reuse_rows=REUSE_ROWS and self.mode != "pair",
         )  # fmt: skip
@@ -152,7 +191,7 @@ class TritonEngine(Engine):
                 loss, examples = self._launch(prepared)
                 if i + 1 < len(todo):
                     prepared = self._prepare(epoch, todo[i + 1])
-                # int() waits for this chunk's kernel (and the next one's preparation)
+                # int() waits for this chunk's kernel
                 yield Report(chunk, 1, True, int(words[chunk]), loss, int(examples))
         finally:  # the tables at rest before a checkpoint is taken
             if self.device.type == "cuda":
