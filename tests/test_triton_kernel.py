@@ -1,6 +1,7 @@
-"""The Triton kernels are the numba kernel's model: a window, then whole sentences cut into
-pieces, against numba_kernel.window_update applied centre after centre; their device draws
-follow the noise distribution; and training learns a planted corpus.
+"""The Triton kernels are the numba kernel's model: a window (against numba's window_update
+and the torch engine's step), then whole sentences cut into pieces, against window_update
+applied centre after centre, with rows kept on chip or not; their device draws follow the
+noise distribution; and training learns a planted corpus.
 
 They run on the CPU through Triton's interpreter, which runs the programs of a launch one
 after another, so pieces of a sentence are applied in order and the sequential reference
@@ -15,6 +16,8 @@ import pytest
 import torch
 
 from w2v.engines import numba_kernel
+from w2v.engines.torch_batches import Batch
+from w2v.engines.torch_model import Word2Vec
 
 from helpers import TRITON_TEST_DEVICE, random_tables, triton_kernel_module
 
@@ -128,29 +131,76 @@ CENTRE_AT, NEGATIVES = 2, [4, 3, 9, 1, 1]
 PAIR_NEGATIVES = [[3, 4, 4, 0, 1], [1, 4, 8, 3, 3], [4, 4, 4, 2, 7], [7, 1, 3, 5, 6]]
 
 
-@pytest.mark.parametrize("mode", ["window", "pair", "cbow"])
-def test_one_window_is_numbas(mode):
-    w_in, w_out = tables()
-    window, k, n = 2, len(NEGATIVES), len(SENTENCE)
+ONE_WINDOW = dict(window=2, lr=0.3, pieces=[(CENTRE_AT, CENTRE_AT + 1, 0, len(SENTENCE))])
+
+
+def one_window_negatives(mode: str) -> np.ndarray:
+    window, n = ONE_WINDOW["window"], len(SENTENCE)
     if mode == "pair":
-        negatives = np.zeros((n, 2 * window, k), dtype=np.int64)
+        negatives = np.zeros((n, 2 * window, len(NEGATIVES)), dtype=np.int64)
         negatives[CENTRE_AT] = PAIR_NEGATIVES
     else:
-        negatives = np.zeros((n, k), dtype=np.int64)
+        negatives = np.zeros((n, len(NEGATIVES)), dtype=np.int64)
         negatives[CENTRE_AT] = NEGATIVES
-    got = run_pieces(
-        w_in, w_out, SENTENCE, [(CENTRE_AT, CENTRE_AT + 1, 0, n)], [0.3],
-        window=window, mode=mode, negative=k, seed=1, shrink_windows=True,
-        negatives=torch.from_numpy(negatives), reach=torch.full((n,), window),
+    return negatives
+
+
+def train_one_window(mode: str):
+    """The kernel on the centre at CENTRE_AT of SENTENCE, its whole window, the negatives
+    above: run_pieces's (w_in, w_out, loss, examples)."""
+    w_in, w_out = tables()
+    window, n = ONE_WINDOW["window"], len(SENTENCE)
+    return run_pieces(
+        w_in, w_out, SENTENCE, ONE_WINDOW["pieces"], [ONE_WINDOW["lr"]], window=window,
+        mode=mode, negative=len(NEGATIVES), seed=1, shrink_windows=True,
+        negatives=torch.from_numpy(one_window_negatives(mode)),
+        reach=torch.full((n,), window),
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["window", "pair", "cbow"])
+def test_one_window_is_numbas(mode):
+    got = train_one_window(mode)
     ref_in, ref_out = tables()
+    window, n = ONE_WINDOW["window"], len(SENTENCE)
     loss, examples = reference_pieces(
-        ref_in, ref_out, SENTENCE, [(CENTRE_AT, CENTRE_AT + 1, 0, n)], [0.3],
-        np.full(n, window), negatives, window=window, mode=mode,
+        ref_in, ref_out, SENTENCE, ONE_WINDOW["pieces"], [ONE_WINDOW["lr"]],
+        np.full(n, window), one_window_negatives(mode), window=window, mode=mode,
     )  # fmt: skip
     assert examples == (1 if mode == "cbow" else 4)
     assert_same(got, ref_in, ref_out, loss, examples)
-    assert not np.allclose(got[0], w_in)  # it did move
+    assert not np.allclose(got[0], tables()[0])  # it did move
+
+
+@pytest.mark.parametrize("mode", ["window", "pair", "cbow"])
+def test_one_window_is_the_torch_reference_step(mode):
+    """The same window against the torch engine's step (a batch of one centre word; per
+    pair, a step per pair in the window's order with that pair's negatives)."""
+    got = train_one_window(mode)
+    w_in, w_out = tables()
+    ref = Word2Vec(V, D, model="cbow" if mode == "cbow" else "sg", negative_sharing=mode)
+    with torch.no_grad():
+        ref.input.weight.copy_(torch.from_numpy(w_in))
+        ref.output.weight.copy_(torch.from_numpy(w_out))
+    centre = SENTENCE[CENTRE_AT]
+    contexts = [SENTENCE[i] for i in (0, 1, 3, 4)]  # the centre's window, left to right
+    steps = (
+        [([c], negs) for c, negs in zip(contexts, PAIR_NEGATIVES, strict=True)]
+        if mode == "pair"
+        else [(contexts, NEGATIVES)]
+    )
+    loss, examples = 0.0, 0
+    for group, negs in steps:
+        batch = Batch(
+            torch.tensor([centre]),
+            torch.tensor(group),
+            torch.zeros(len(group), dtype=torch.long),
+            0,
+        )
+        part, count = ref.sgd_step(batch, torch.tensor([negs]), ONE_WINDOW["lr"])
+        loss, examples = loss + float(part), examples + count
+    want_in, want_out = (t.weight.detach().numpy() for t in (ref.input, ref.output))
+    assert_same(got, want_in, want_out, loss, examples)
 
 
 def test_a_shared_window_reads_the_tables_as_they_were():
