@@ -12,8 +12,10 @@ In order, each step in a child process of its own (its own peak GPU memory):
 2. skip-gram and CBOW on enwiki2015_text8style (defaults: dim 100, window 5, negative 5,
    sample 1e-3; 5 epochs) with ``--engine triton``, and 1 epoch of each with ``--engine
    torch`` for the ratio: words/s, seconds, Google analogies (within the 30,000 most frequent
-   words), WS-353 and SimLex-999; and 1 epoch of skip-gram with ``--deterministic`` (the
-   torch engine's deterministic path, which CUDA keeps for it): what that costs;
+   words), WS-353 and SimLex-999, and for triton the kernel's words/s alone on one chunk
+   (the profile that says whether the kernel or the work around it limits the run); and
+   1 epoch of skip-gram with ``--deterministic`` (the torch engine's deterministic path,
+   which CUDA keeps for it): what that costs;
 3. skip-gram at dim 300, and on a synthetic corpus of a 1,000,000-word vocabulary (bench/
    scale.py's Zipf corpus), 1 epoch each: words/s and peak GPU memory;
 4. with ``--piece-sizes 8,128`` (say), skip-gram for 1 epoch with the kernel's programs
@@ -86,8 +88,12 @@ def child(args: argparse.Namespace) -> None:
         torch.cuda.synchronize()
     seconds = sum(trainer.history.epoch_seconds)
     vectors = run.finish()
+    # what limits the run: the kernel alone on one chunk, against the run's chunks
+    kernel_words_s = kernel_alone(trainer) if args.child_profile else None
     report(
         {
+            "kernel_words_s": kernel_words_s,
+            "chunks": len(trainer.chunks.words) * trainer.config.epochs,
             "engine": trainer.engine_name,
             "device": torch.cuda.get_device_name() if cuda else "cpu (dry run)",
             "words": trainer.total_words,
@@ -101,11 +107,37 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def train(corpus: Path, quality: bool, env: dict[str, str], **options: object) -> dict:
+def kernel_alone(trainer, repeats: int = 5) -> float:
+    """Words/s of the triton kernel by itself: the first chunk prepared once and trained
+    ``repeats`` times (after the run: the tables' values do not matter), timed between
+    CUDA events. Its gap to the run's words/s is what the work around the kernel costs."""
+    import torch
+
+    engine = trainer.engine
+    prepared = engine._prepare(0, 0)
+    if engine.device.type != "cuda":
+        started = time.perf_counter()
+        engine._launch(prepared)
+        return float(trainer.chunks.words[0]) / (time.perf_counter() - started)
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(repeats):
+        engine._launch(prepared)
+    end.record()
+    torch.cuda.synchronize()
+    return repeats * float(trainer.chunks.words[0]) / (start.elapsed_time(end) / 1000)
+
+
+def train(
+    corpus: Path, quality: bool, env: dict[str, str], profile: bool = False, **options: object
+) -> dict:
     opts = ",".join(f"{k}={v}" for k, v in options.items())
     cmd = [sys.executable, __file__, "--child-corpus", str(corpus), "--child-options", opts]
     if quality:
         cmd.append("--child-quality")
+    if profile:
+        cmd.append("--child-profile")
     return run_child(cmd, f"train {opts}", env)
 
 
@@ -130,8 +162,11 @@ def cell(q: dict | None, name: str) -> str:
 
 def row(label: str, r: dict) -> str:
     rate = r["words"] / r["train_s"]
+    alone = f"{r['kernel_words_s']:,.0f}" if r["kernel_words_s"] else "-"
+    chunk_ms = 1000 * r["train_s"] / r["chunks"]
     return (
         f"| {label} | {r['engine']} | {r['words']:,} | {r['train_s']:.1f} | {rate:,.0f} | "
+        f"{alone} | {chunk_ms:.1f} | "
         f"{r['compile_s']:.1f} | {r['peak_gpu_mb']:,.0f} | {cell(r['quality'], 'google')} | "
         f"{cell(r['quality'], 'ws353')} | {cell(r['quality'], 'simlex999')} |"
     )
@@ -158,6 +193,7 @@ def main() -> None:
     p.add_argument("--child-corpus", help=argparse.SUPPRESS)
     p.add_argument("--child-options", default="", help=argparse.SUPPRESS)
     p.add_argument("--child-quality", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--child-profile", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child_corpus:
         child(args)
@@ -192,7 +228,7 @@ def main() -> None:
         plan.append((label, options, quality, corpus))
 
     for model in ("sg", "cbow"):
-        add(f"{model}, {n}", True, engine="triton", model=model)
+        add(f"{model}, {n}", True, engine="triton", model=model, profile=True)
         add(f"{model}, 1 epoch", True, engine="torch", model=model, epochs=1)
     add("sg, 1 epoch, --deterministic", engine="torch", epochs=1, deterministic="true")
     if not args.skip_scale:
@@ -225,8 +261,9 @@ def main() -> None:
                 if corpus not in corpora:
                     corpora[corpus] = zipf_file(1_000_000, Path(tmp) / "zipf.txt")
                 options = {"epochs": epochs, "cache_dir": str(Path(tmp) / "cache"), **options}
+                profile = bool(options.pop("profile", False))
                 try:
-                    r = train(corpora[corpus], quality, env, **options)
+                    r = train(corpora[corpus], quality, env, profile, **options)
                 except SystemExit as failed:  # one failed run must not lose the others
                     rows.append(f"| {label} | failed: {failed} |")
                 else:
@@ -247,14 +284,16 @@ def write(args, device: str, words: int, lines: list[str], rows: list[str], star
         f"{args.corpus.name}{f' (first {words:,} words)' if args.quick else ''}; defaults "
         "otherwise "
         "(dim 100, window 5, negative 5, sample 1e-3). Words/s: corpus words x epochs / the "
-        "epochs' seconds (scan and Triton's compile apart). Google: analogies within the "
-        "30,000 most frequent words.",
+        "epochs' seconds (scan and Triton's compile apart). Kernel alone: the first chunk "
+        "trained 5 more times after the run, between CUDA events, nothing around it; the gap "
+        "to words/s is what the work around the kernel costs. A chunk: about 262,144 words, "
+        "the unit of progress. Google: analogies within the 30,000 most frequent words.",
         "",
     ]
     table = [
-        "| run | engine | words | train s | words/s | compile s | peak GPU MB | Google % "
-        "| WS-353 | SimLex-999 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | engine | words | train s | words/s | kernel alone, words/s | ms a chunk "
+        "| compile s | peak GPU MB | Google % | WS-353 | SimLex-999 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
     took = f"whole script: {time.perf_counter() - started:.0f} s" + ("" if done else " so far")
