@@ -31,21 +31,24 @@ SIGNATURE = {
     "noise_prob": "*fp32", "noise_alias": "*i32", "negatives": "*i32", "reaches": "*i32",
     "loss_out": "*fp32", "examples_out": "*i32", "seed": "i64", "V": "i32",
 }  # fmt: skip
-# (mode, dim, reuse_rows), at window 5 and 5 negatives (the defaults)
+# (mode, dim, reuse_rows, window), 5 negatives
 SHAPES = [
-    (mode, dim, reuse)
+    (mode, dim, reuse, 5)
     for mode, reuse in [
         ("window", False), ("pair", False), ("cbow", False), ("window", True), ("cbow", True)
     ]
     for dim in (100, 300)
-]  # fmt: skip
+] + [("window", 1000, False, 10), ("window", 300, False, 20)]  # fmt: skip
+# the least shared memory a block may have on a GPU Triton compiles for (a T4, sm_75)
+SMALLEST_SHARED = 64 * 1024
 # what the tests read in the PTX: instructions that start so
-PREFIXES = ("red.global", "atom.global", "ld.global.cg")
+PREFIXES = ("red.global", "atom.global", "ld.global.cg", "cp.async")
 
 
-def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int = 5, negative: int = 5):
+def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int, negative: int = 5):
     """What the tests read of the kernel compiled for one shape on sm_90: {"usage":
-    {"REG", "STACK", "LOCAL"} from cuobjdump, prefix: sorted instructions of the PTX}."""
+    {"REG", "STACK", "LOCAL"} from cuobjdump, "shared": bytes of shared memory, prefix:
+    sorted instructions of the PTX}."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
@@ -71,7 +74,9 @@ def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int = 5, nega
         attrs=aligned,
     )
     compiled = triton.compile(
-        source, target=GPUTarget("cuda", HOPPER, 32), options={"num_warps": num_warps}
+        source,
+        target=GPUTarget("cuda", HOPPER, 32),
+        options={"num_warps": num_warps, "num_stages": tk.NUM_STAGES},
     )
     with tempfile.TemporaryDirectory() as tmp:
         cubin = Path(tmp) / "kernel.cubin"
@@ -84,6 +89,7 @@ def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int = 5, nega
     ptx = compiled.asm["ptx"]
     return {
         "usage": {k: int(v) for k, v in re.findall(r"\b(REG|STACK|LOCAL):(\d+)", usage)},
+        "shared": compiled.metadata.shared,
         **{p: sorted(set(re.findall(rf"\b{re.escape(p)}[a-z0-9.]*", ptx))) for p in PREFIXES},
     }
 
@@ -98,9 +104,9 @@ def compiled(tmp_path_factory) -> dict[tuple, dict]:
     return {tuple(shape): got for shape, got in json.loads(child.stdout.splitlines()[-1])}
 
 
-@pytest.mark.parametrize(("mode", "dim", "reuse_rows"), SHAPES)
-def test_the_kernel_compiles_for_hopper_without_spilling(compiled, mode, dim, reuse_rows):
-    got = compiled[mode, dim, reuse_rows]
+@pytest.mark.parametrize(("mode", "dim", "reuse_rows", "window"), SHAPES)
+def test_the_kernel_compiles_for_hopper_without_spilling(compiled, mode, dim, reuse_rows, window):
+    got = compiled[mode, dim, reuse_rows, window]
     used = got["usage"]
     assert used["LOCAL"] == 0 and used["STACK"] == 0, used  # nothing spilled
     assert 0 < used["REG"] <= 255
@@ -110,8 +116,9 @@ def test_the_kernel_compiles_for_hopper_without_spilling(compiled, mode, dim, re
         re.fullmatch(r"red\.global\.gpu\.relaxed\.add(\.v[24])?\.f32", a) for a in adds
     )
     assert not got["atom.global"], "an add waits for the old value"
-    # Rows are read past L1, where the other programs' adds land.
-    assert got["ld.global.cg"]
+    # Rows are read past L1, where the other programs' adds land, and in the program's
+    # order: no copy is started ahead (a window reads what the window before it added).
+    assert got["ld.global.cg"] and not got["cp.async"]
 
 
 @pytest.mark.parametrize("mode", ["window", "cbow"])
@@ -119,9 +126,16 @@ def test_the_kernel_compiles_for_hopper_without_spilling(compiled, mode, dim, re
 def test_rows_move_four_floats_at_a_time(compiled, mode, reuse_rows):
     """A window's rows are gathered and added back as 16-byte vectors: with dim 100 (a
     multiple of 4) not one row element goes alone."""
-    got = compiled[mode, 100, reuse_rows]
+    got = compiled[mode, 100, reuse_rows, 5]
     assert got["ld.global.cg"] == ["ld.global.cg.v4.b32"]
     assert got["red.global"] == ["red.global.gpu.relaxed.add.v4.f32"]
+
+
+@pytest.mark.parametrize(("mode", "dim", "window"), [(m, d, w) for m, d, r, w in SHAPES if not r])
+def test_its_tiles_fit_the_shared_memory_of_any_gpu_it_runs_on(compiled, mode, dim, window):
+    """Rows wider than a tile go through skip-gram's window in slices: at dim 300 and 1000,
+    and with a window of 20, the kernel still fits a T4's 64 KB."""
+    assert compiled[mode, dim, False, window]["shared"] <= SMALLEST_SHARED
 
 
 if __name__ == "__main__":  # the fixture's child: every shape, one JSON line

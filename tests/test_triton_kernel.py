@@ -57,8 +57,9 @@ def reference_window(w_in, w_out, centre, contexts, negatives, lr, cbow):
     """numba's update of one window (or, with one context, of one pair), in place."""
     targets = np.array([centre, *negatives], dtype=np.int64)
     ctx = np.array(contexts, dtype=np.int64)
-    grad_in = np.empty((len(ctx) + 1, D), np.float32)
-    grad_out = np.empty((len(targets), D), np.float32)
+    dim = w_in.shape[1]
+    grad_in = np.empty((len(ctx) + 1, dim), np.float32)
+    grad_out = np.empty((len(targets), dim), np.float32)
     return numba_kernel.window_update(
         w_in, w_out, ctx, len(ctx), targets, len(targets), lr, cbow, grad_in, grad_out
     )
@@ -278,6 +279,31 @@ def test_rows_kept_on_chip_train_as_numba_centre_after_centre(mode, window, piec
     )  # fmt: skip
     loss, examples = reference_pieces(
         w_in, w_out, IDS, pieces, lr, reach, negatives, window=window, mode=mode
+    )
+    assert_same(got, w_in, w_out, loss, examples)
+
+
+@ONE_PROGRAM_ONLY
+@pytest.mark.parametrize("piece_len", [9, 1], ids=["one-piece", "pieces-of-1"])
+def test_rows_wider_than_a_tile_go_through_in_slices(piece_len, monkeypatch):
+    """Skip-gram's window on rows of 40 columns in slices of 16 (the last one part full):
+    the logits summed over the slices, each slice's gradients from the tables as they were."""
+    monkeypatch.setattr(tk, "SLICE_COLUMNS", 16)
+    window, k, n, dim = 3, 4, len(IDS), 40
+    assert tk._blocks(window, k, dim, "window")[2] == 16  # three slices
+    rng = np.random.default_rng(9)
+    reach = rng.integers(1, window + 1, n)
+    negatives = rng.integers(0, V, (n, k))
+    pieces = torch.stack(tk.cut_pieces(torch.tensor([0, 9, 15]), piece_len), 1).tolist()
+    lr = list(np.linspace(0.4, 0.1, len(pieces)))
+    w_in, w_out = random_tables(V, dim, 6)
+    got = run_pieces(
+        w_in, w_out, IDS, pieces, lr, window=window, mode="window", negative=k, seed=1,
+        shrink_windows=True, negatives=torch.from_numpy(negatives),
+        reach=torch.from_numpy(reach),
+    )  # fmt: skip
+    loss, examples = reference_pieces(
+        w_in, w_out, IDS, pieces, lr, reach, negatives, window=window, mode="window"
     )
     assert_same(got, w_in, w_out, loss, examples)
 

@@ -22,8 +22,11 @@ at once, [BLOCK_W, BLOCK_K] logits, and gets both gradients from two more produc
 same tiles (tl.dot, so every side is at least 16); CBOW scores the tile's mean. Per pair,
 the pairs of a window go in word2vec's order (contexts left to right), each scored against
 its own negatives and added before the next is read, as numba does. Rows are read past L1
-(``.cg``, where atomics do not land), and a barrier after each update makes the next window
-(or pair) of the program read what this one wrote.
+(``.cg``, where atomics do not land), a barrier after each update makes the next window (or
+pair) of the program read what this one wrote, and no load is issued ahead of its turn (no
+software pipelining, NUM_STAGES). Skip-gram's rows wider than a tile (SLICE_COLUMNS; dim
+300, say) go through a window in slices of columns, so that its tiles fit the shared memory
+of any GPU Triton compiles for.
 
 With ``reuse_rows`` (FULL-W2V's reuse, Randall et al. 2021), a program keeps its window's
 input rows in a ring tile of BLOCK_W slots instead of gathering them for every centre: the
@@ -63,6 +66,15 @@ except ImportError:  # the engine tells the user to `pip install triton`
     tl = None
 
 INSTALL_HINT = "the triton engine needs Triton: pip install triton"
+# Skip-gram's window tiles hold at most this many columns of a row, and a window's context
+# tile at most this many floats: wider rows go through in slices, so that the tiles' shared
+# memory stays within what any CUDA GPU has (dim 300 in one tile of 512 columns took 65 KB,
+# more than a T4's 64 KB; in slices of 128, 32 KB).
+SLICE_COLUMNS = 128
+TILE_FLOATS = 4096
+# No software pipelining: Triton may otherwise issue a loop's loads an iteration early, and a
+# window must read the rows the window before it has just added to.
+NUM_STAGES = 1
 MODES = {"window": 0, "pair": 1, "cbow": 2}
 
 
@@ -147,6 +159,41 @@ def _score(logits, positive, use, lr):
     label = tl.where(positive, 1.0, 0.0)
     g = tl.where(use, (label - 1.0 / (1.0 + e)) * lr, 0.0)
     return g, nll
+
+
+@_jit()
+def _window_in_slices(
+    w_in, w_out, contexts, valid, targets, use, positive, lr,
+    D: tl.constexpr, BLOCK_W: tl.constexpr, BLOCK_K: tl.constexpr, BLOCK_D: tl.constexpr,
+):  # fmt: skip
+    """Skip-gram's shared window when a row is wider than a tile (dim > BLOCK_D): the logits
+    summed over slices of BLOCK_D columns, then each slice read again for its gradients and
+    added. A slice's reads all come before its adds (the products between them need all of
+    both tiles) and slices do not overlap, so every gradient still comes from the tables as
+    they were before the window. Returns the window's summed loss."""
+    d = tl.arange(0, BLOCK_D)
+    in_rows = w_in + contexts[:, None] * D
+    out_rows = w_out + targets[:, None] * D
+    logits = tl.zeros((BLOCK_W, BLOCK_K), tl.float32)
+    for first in range(0, D, BLOCK_D):
+        cols = first + d
+        in_mask = valid[:, None] & (cols < D)[None, :]
+        out_mask = use[:, None] & (cols < D)[None, :]
+        xs = tl.load(in_rows + cols[None, :], mask=in_mask, other=0.0, cache_modifier=".cg")
+        u = tl.load(out_rows + cols[None, :], mask=out_mask, other=0.0, cache_modifier=".cg")
+        logits += tl.dot(xs, tl.trans(u), input_precision="ieee")
+    g, nll = _score(logits, positive[None, :], valid[:, None] & use[None, :], lr)
+    for first in range(0, D, BLOCK_D):
+        cols = first + d
+        in_mask = valid[:, None] & (cols < D)[None, :]
+        out_mask = use[:, None] & (cols < D)[None, :]
+        xs = tl.load(in_rows + cols[None, :], mask=in_mask, other=0.0, cache_modifier=".cg")
+        u = tl.load(out_rows + cols[None, :], mask=out_mask, other=0.0, cache_modifier=".cg")
+        dxs = tl.dot(g, u, input_precision="ieee")
+        du = tl.dot(tl.trans(g), xs, input_precision="ieee")
+        tl.atomic_add(in_rows + cols[None, :], dxs, mask=in_mask, sem="relaxed")
+        tl.atomic_add(out_rows + cols[None, :], du, mask=out_mask, sem="relaxed")
+    return tl.sum(tl.sum(nll, axis=1), axis=0)
 
 
 # Triton compiles a variant per alignment of each pointer; the ids of a chunk are a slice
@@ -236,38 +283,46 @@ def _train_pieces_kernel(
                     xs = tl.where(in_mask, ring, 0.0)
                 else:
                     contexts = tl.load(ids + q, mask=valid, other=0).to(tl.int64)
-                    xs = tl.load(
-                        w_in + contexts[:, None] * D + d[None, :], mask=in_mask, other=0.0,
-                        cache_modifier=".cg",
-                    )  # fmt: skip
-                in_rows = w_in + contexts[:, None] * D + d[None, :]
+                    if D <= BLOCK_D:
+                        xs = tl.load(
+                            w_in + contexts[:, None] * D + d[None, :], mask=in_mask,
+                            other=0.0, cache_modifier=".cg",
+                        )  # fmt: skip
                 targets, use, positive = _targets(
                     p, 0, centre, seed, base, noise_prob, noise_alias, V, negatives,
                     K, SLOTS, BLOCK_K, GIVEN_NEGATIVES,
                 )  # fmt: skip
-                out_rows = w_out + targets[:, None] * D + d[None, :]
-                out_mask = use[:, None] & dmask[None, :]
-                u = tl.load(out_rows, mask=out_mask, other=0.0, cache_modifier=".cg")
-                if MODE == _CBOW:
-                    h = tl.sum(xs, axis=0) * (1.0 / n_ctx.to(tl.float32))
-                    g, nll = _score(tl.sum(u * h[None, :], axis=1), positive, use, lr)
-                    # word2vec adds the mean's whole gradient to every context row
-                    dh = tl.sum(g[:, None] * u, axis=0)
-                    dxs = tl.where(in_mask, dh[None, :], 0.0)
-                    du = g[:, None] * h[None, :]
-                    loss += tl.sum(nll, axis=0)
-                    examples += 1
-                else:
-                    # ieee: TF32 would round the rows to 10 bits of mantissa.
-                    logits = tl.dot(xs, tl.trans(u), input_precision="ieee")
-                    pair_mask = valid[:, None] & use[None, :]
-                    g, nll = _score(logits, positive[None, :], pair_mask, lr)
-                    dxs = tl.dot(g, u, input_precision="ieee")
-                    du = tl.dot(tl.trans(g), xs, input_precision="ieee")
-                    loss += tl.sum(tl.sum(nll, axis=1), axis=0)
+                if D > BLOCK_D:  # skip-gram's window on rows wider than a tile (_blocks)
+                    loss += _window_in_slices(
+                        w_in, w_out, contexts, valid, targets, use, positive, lr,
+                        D, BLOCK_W, BLOCK_K, BLOCK_D,
+                    )  # fmt: skip
                     examples += n_ctx
-                tl.atomic_add(in_rows, dxs, mask=in_mask, sem="relaxed")
-                tl.atomic_add(out_rows, du, mask=out_mask, sem="relaxed")
+                else:
+                    in_rows = w_in + contexts[:, None] * D + d[None, :]
+                    out_rows = w_out + targets[:, None] * D + d[None, :]
+                    out_mask = use[:, None] & dmask[None, :]
+                    u = tl.load(out_rows, mask=out_mask, other=0.0, cache_modifier=".cg")
+                    if MODE == _CBOW:
+                        h = tl.sum(xs, axis=0) * (1.0 / n_ctx.to(tl.float32))
+                        g, nll = _score(tl.sum(u * h[None, :], axis=1), positive, use, lr)
+                        # word2vec adds the mean's whole gradient to every context row
+                        dh = tl.sum(g[:, None] * u, axis=0)
+                        dxs = tl.where(in_mask, dh[None, :], 0.0)
+                        du = g[:, None] * h[None, :]
+                        loss += tl.sum(nll, axis=0)
+                        examples += 1
+                    else:
+                        # ieee: TF32 would round the rows to 10 bits of mantissa.
+                        logits = tl.dot(xs, tl.trans(u), input_precision="ieee")
+                        pair_mask = valid[:, None] & use[None, :]
+                        g, nll = _score(logits, positive[None, :], pair_mask, lr)
+                        dxs = tl.dot(g, u, input_precision="ieee")
+                        du = tl.dot(tl.trans(g), xs, input_precision="ieee")
+                        loss += tl.sum(tl.sum(nll, axis=1), axis=0)
+                        examples += n_ctx
+                    tl.atomic_add(in_rows, dxs, mask=in_mask, sem="relaxed")
+                    tl.atomic_add(out_rows, du, mask=out_mask, sem="relaxed")
                 tl.debug_barrier()
                 if REUSE_ROWS:
                     # Every copy of a word in the ring must get all of its word's adds, as
@@ -370,6 +425,8 @@ def _blocks(
     # tl.dot wants every side of its tiles >= 16
     if mode == "window":
         block_w, block_k, block_d = max(block_w, 16), max(block_k, 16), max(block_d, 16)
+        if not reuse_rows:  # wider rows go through in slices (_window_in_slices)
+            block_d = min(block_d, SLICE_COLUMNS, max(16, TILE_FLOATS // block_w))
     elif reuse_rows:
         block_w, block_d = max(block_w, 16), max(block_d, 16)
     tile = (block_k if mode == "pair" else block_w) * block_d
@@ -489,7 +546,7 @@ def train_pieces(
             D=dim, WINDOW=window, K=negative, MODE=MODES[mode], SHRINK=shrink_windows,
             GIVEN_NEGATIVES=negatives is not None, GIVEN_REACH=reach is not None,
             REUSE_ROWS=reuse_rows, BLOCK_W=block_w, BLOCK_K=block_k, BLOCK_D=block_d,
-            num_warps=num_warps,
+            num_warps=num_warps, num_stages=NUM_STAGES,
         )  # fmt: skip
     return loss_out.sum(dtype=torch.float64), examples_out.sum(dtype=torch.int64)
 
