@@ -41,11 +41,18 @@ SHAPES = [
 ] + [("window", 1000, False, 10), ("window", 300, False, 20)]  # fmt: skip
 # the least shared memory a block may have on a GPU Triton compiles for (a T4, sm_75)
 SMALLEST_SHARED = 64 * 1024
+# T4, A100, L4 / RTX 4090, B200: each generation Triton compiles for, at the defaults
+OTHER_GPUS = {75: "T4", 80: "A100", 89: "L4", 100: "B200"}
+ELSEWHERE = [
+    (mode, 100, False, 5, arch) for arch in OTHER_GPUS for mode in ("window", "pair", "cbow")
+]
 # what the tests read in the PTX: instructions that start so
 PREFIXES = ("red.global", "atom.global", "ld.global.cg", "cp.async")
 
 
-def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int, negative: int = 5):
+def compile_for_gpu(
+    mode: str, dim: int, reuse_rows: bool, window: int, arch: int = HOPPER, negative: int = 5
+):
     """What the tests read of the kernel compiled for one shape on sm_90: {"usage":
     {"REG", "STACK", "LOCAL"} from cuobjdump, "shared": bytes of shared memory, prefix:
     sorted instructions of the PTX}."""
@@ -75,7 +82,7 @@ def compile_for_gpu(mode: str, dim: int, reuse_rows: bool, window: int, negative
     )
     compiled = triton.compile(
         source,
-        target=GPUTarget("cuda", HOPPER, 32),
+        target=GPUTarget("cuda", arch, 32),
         options={"num_warps": num_warps, "num_stages": tk.NUM_STAGES},
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,5 +145,15 @@ def test_its_tiles_fit_the_shared_memory_of_any_gpu_it_runs_on(compiled, mode, d
     assert compiled[mode, dim, False, window]["shared"] <= SMALLEST_SHARED
 
 
+@pytest.mark.parametrize(
+    ("mode", "arch"), [(m, a) for m, _, _, _, a in ELSEWHERE], ids=lambda x: OTHER_GPUS.get(x, x)
+)
+def test_it_compiles_for_the_other_gpu_generations_too(compiled, mode, arch):
+    got = compiled[mode, 100, False, 5, arch]
+    assert got["usage"]["LOCAL"] == 0 and got["usage"]["STACK"] == 0, got["usage"]
+    assert got["red.global"] and not got["atom.global"] and not got["cp.async"]
+    assert got["shared"] <= SMALLEST_SHARED
+
+
 if __name__ == "__main__":  # the fixture's child: every shape, one JSON line
-    print(json.dumps([[shape, compile_for_gpu(*shape)] for shape in SHAPES]))
+    print(json.dumps([[shape, compile_for_gpu(*shape)] for shape in SHAPES + ELSEWHERE]))

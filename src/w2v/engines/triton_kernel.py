@@ -432,9 +432,11 @@ def _blocks(
     tile = (block_k if mode == "pair" else block_w) * block_d
     # About 16 floats of the largest tile per thread: enough loads in flight per warp,
     # and registers left for the rest. The ring is a second tile that lives across centres.
+    # At least a warp for each of an SM's four schedulers (with two, ptxas spilled the per
+    # pair kernel on sm_75 and sm_89).
     if reuse_rows:
         tile *= 2
-    num_warps = min(max(tile // 512, 1), 8)
+    num_warps = min(max(tile // 512, 4), 8)
     return block_w, block_k, block_d, num_warps
 
 
