@@ -263,3 +263,14 @@ def test_auto_takes_triton_on_cuda_where_it_applies():
     assert choose(w2v.build_config(subwords=True), "cuda").name == "torch"
     assert choose(w2v.build_config(loss="bce"), "cuda").name == "torch"
     assert choose(w2v.build_config(), "cpu").name == "numba"  # the interpreter is no choice
+
+
+@pytest.mark.parametrize(("capability", "chosen"), [((6, 0), "torch"), ((7, 0), "triton")])
+def test_a_gpu_older_than_the_kernel_takes_the_torch_engine(monkeypatch, capability, chosen):
+    """ptxas rejects the kernel for Pascal (a P100): auto picks torch there, and asking for
+    triton says why in one line."""
+    monkeypatch.setattr(engines.registry, "cuda_capability", lambda device: capability)
+    assert engines.choose(w2v.build_config(), "cuda").name == chosen
+    if chosen == "torch":
+        with pytest.raises(W2VError, match=r"compute capability 7\.0 or newer.* is 6\.0; use"):
+            engines.choose(w2v.build_config(engine="triton"), "cuda")

@@ -52,6 +52,7 @@ class EngineSpec:
     tied: bool = True  # trains one shared table (--tied)
     deterministic: bool = True  # has a bit-identical path (--deterministic)
     interpreter: str | None = None  # set to "1", this variable runs it on the CPU, slowly
+    min_capability: tuple[int, int] | None = None  # the oldest CUDA GPU it compiles for
 
     def installed(self) -> bool:
         return self.needs is None or importlib.util.find_spec(self.needs) is not None
@@ -112,6 +113,7 @@ ENGINES: dict[str, EngineSpec] = {
             tied=False,
             deterministic=False,  # atomic adds land in any order; torch's path is exact
             interpreter="TRITON_INTERPRET",
+            min_capability=(7, 0),  # Volta on: ptxas rejects the kernel for Pascal (sm_60)
         ),
         EngineSpec(
             "torch",
@@ -205,10 +207,34 @@ def _interpreter_hint(spec: EngineSpec) -> str:
     )
 
 
+def cuda_capability(device: object) -> tuple[int, int] | None:
+    """A CUDA device's compute capability; None where torch sees no CUDA device."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    major, minor = torch.cuda.get_device_capability(device)  # type: ignore[arg-type]
+    return major, minor
+
+
+def _too_old(spec: EngineSpec, device_type: str, device: object) -> str | None:
+    """Why this GPU is older than the engine's kernel allows, or None."""
+    if spec.min_capability is None or device_type != "cuda":
+        return None
+    capability = cuda_capability(device)
+    if capability is None or capability >= spec.min_capability:
+        return None
+    need = ".".join(map(str, spec.min_capability))
+    return (
+        f"{option('engine', spec.name)} needs a CUDA GPU of compute capability {need} or "
+        f"newer, and this one is {'.'.join(map(str, capability))}"
+    )
+
+
 def choose(config: Knobs, device: object) -> EngineSpec:
     """The engine a config asks for on ``device`` (a torch.device or its type's name):
-    ``--engine auto`` takes the first that applies (device, loss, optimizer) and is
-    installed."""
+    ``--engine auto`` takes the first that applies (device, loss, optimizer, the GPU's age)
+    and is installed."""
     device_type = str(getattr(device, "type", device)).split(":")[0]
     if config.engine != "auto":
         spec = ENGINES[config.engine]
@@ -225,6 +251,9 @@ def choose(config: Knobs, device: object) -> EngineSpec:
                 f"{option('device', spec.devices[0])}, or use {option('engine', fallback)}"
                 f"{_interpreter_hint(spec)}"
             )
+        too_old = _too_old(spec, device_type, device)
+        if too_old is not None:
+            raise W2VError(f"{too_old}; use {option('engine', 'torch')}")
         return spec
     for spec in ENGINES.values():
         if (
@@ -232,6 +261,7 @@ def choose(config: Knobs, device: object) -> EngineSpec:
             and spec.trains(config.loss, config.optimizer, config.model)
             and spec.lacks(config) is None
             and spec.installed()
+            and _too_old(spec, device_type, device) is None
         ):
             return spec
     raise W2VError(
