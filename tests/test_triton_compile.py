@@ -41,8 +41,8 @@ SHAPES = [
 ] + [("window", 1000, False, 10), ("window", 300, False, 20)]  # fmt: skip
 # the least shared memory a block may have on a GPU Triton compiles for (a T4, sm_75)
 SMALLEST_SHARED = 64 * 1024
-# T4, A100, L4 / RTX 4090, B200: each generation Triton compiles for, at the defaults
-OTHER_GPUS = {75: "T4", 80: "A100", 89: "L4", 100: "B200"}
+# V100, T4, A100, L4 / RTX 4090, B200: each generation the kernel compiles for, at the defaults
+OTHER_GPUS = {70: "V100", 75: "T4", 80: "A100", 89: "L4", 100: "B200"}
 ELSEWHERE = [
     (mode, 100, False, 5, arch) for arch in OTHER_GPUS for mode in ("window", "pair", "cbow")
 ]
