@@ -116,9 +116,9 @@ class TritonEngine(Engine):
 
     def _prepare(self, epoch: int, chunk: int) -> Prepared:
         """Chunk ``chunk`` of ``epoch`` made ready on the device, without touching the tables.
-        On CUDA this runs on a stream of its own: the host waits its steps need (a boolean
-        mask, repeat_interleave) then wait for that stream only, not for the kernel that
-        trains the chunk before."""
+        On CUDA this runs on a stream of its own, so that the steps that make the host wait
+        (a boolean mask, repeat_interleave) wait for that stream only, not for the kernel
+        training the chunk before."""
         if self.side is None:
             return self._prepare_here(epoch, chunk)
         with torch.cuda.stream(self.side):

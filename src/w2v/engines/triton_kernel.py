@@ -32,10 +32,10 @@ With ``reuse_rows`` (FULL-W2V's reuse, Randall et al. 2021), a program keeps its
 input rows in a ring tile of BLOCK_W slots instead of gathering them for every centre: the
 row of position p + WINDOW + 1 enters as the centre moves to p + 1, in the slot the row of
 p - WINDOW leaves, so a centre loads one input row instead of up to 2 x window. The ring
-follows the program's own adds (each context's slot adds its gradient; a slot whose word is
-a context in another slot too is read again from the table), so one program trains exactly as
-without it; other programs' adds reach a held row only when it is read (Hogwild, staler by
-up to a window's worth of centres).
+follows the program's own adds (each context's slot adds its gradient; a slot whose word
+is a context in another slot too is read again from the table), so one program trains
+exactly as without it; other programs' adds reach a held row only when it is read
+(Hogwild, staler by up to a window's worth of centres).
 
 Randomness is drawn in the kernel from Triton's counter-based Philox generator, keyed by the
 launch's ``seed`` and a counter unique to (centre position, draw): no generator state lives
@@ -168,9 +168,9 @@ def _window_in_slices(
 ):  # fmt: skip
     """Skip-gram's shared window when a row is wider than a tile (dim > BLOCK_D): the logits
     summed over slices of BLOCK_D columns, then each slice read again for its gradients and
-    added. A slice's reads all come before its adds (the products between them need all of
-    both tiles) and slices do not overlap, so every gradient still comes from the tables as
-    they were before the window. Returns the window's summed loss."""
+    added. A slice's reads all come before its adds (a barrier between them) and slices do
+    not overlap, so every gradient still comes from the tables as they were before the
+    window. Returns the window's summed loss."""
     d = tl.arange(0, BLOCK_D)
     in_rows = w_in + contexts[:, None] * D
     out_rows = w_out + targets[:, None] * D
@@ -191,6 +191,7 @@ def _window_in_slices(
         u = tl.load(out_rows + cols[None, :], mask=out_mask, other=0.0, cache_modifier=".cg")
         dxs = tl.dot(g, u, input_precision="ieee")
         du = tl.dot(tl.trans(g), xs, input_precision="ieee")
+        tl.debug_barrier()  # every thread has read the slice before any adds to it
         tl.atomic_add(in_rows + cols[None, :], dxs, mask=in_mask, sem="relaxed")
         tl.atomic_add(out_rows + cols[None, :], du, mask=out_mask, sem="relaxed")
     return tl.sum(tl.sum(nll, axis=1), axis=0)
