@@ -162,6 +162,16 @@ def _score(logits, positive, use, lr):
 
 
 @_jit()
+def _slice(in_rows, out_rows, cols, valid, use, D: tl.constexpr):
+    """The window's context and target rows at columns ``cols``: (xs, u, their masks)."""
+    in_mask = valid[:, None] & (cols < D)[None, :]
+    out_mask = use[:, None] & (cols < D)[None, :]
+    xs = tl.load(in_rows + cols[None, :], mask=in_mask, other=0.0, cache_modifier=".cg")
+    u = tl.load(out_rows + cols[None, :], mask=out_mask, other=0.0, cache_modifier=".cg")
+    return xs, u, in_mask, out_mask
+
+
+@_jit()
 def _window_in_slices(
     w_in, w_out, contexts, valid, targets, use, positive, lr,
     D: tl.constexpr, BLOCK_W: tl.constexpr, BLOCK_K: tl.constexpr, BLOCK_D: tl.constexpr,
@@ -176,19 +186,12 @@ def _window_in_slices(
     out_rows = w_out + targets[:, None] * D
     logits = tl.zeros((BLOCK_W, BLOCK_K), tl.float32)
     for first in range(0, D, BLOCK_D):
-        cols = first + d
-        in_mask = valid[:, None] & (cols < D)[None, :]
-        out_mask = use[:, None] & (cols < D)[None, :]
-        xs = tl.load(in_rows + cols[None, :], mask=in_mask, other=0.0, cache_modifier=".cg")
-        u = tl.load(out_rows + cols[None, :], mask=out_mask, other=0.0, cache_modifier=".cg")
+        xs, u, _, _ = _slice(in_rows, out_rows, first + d, valid, use, D)
         logits += tl.dot(xs, tl.trans(u), input_precision="ieee")
     g, nll = _score(logits, positive[None, :], valid[:, None] & use[None, :], lr)
     for first in range(0, D, BLOCK_D):
         cols = first + d
-        in_mask = valid[:, None] & (cols < D)[None, :]
-        out_mask = use[:, None] & (cols < D)[None, :]
-        xs = tl.load(in_rows + cols[None, :], mask=in_mask, other=0.0, cache_modifier=".cg")
-        u = tl.load(out_rows + cols[None, :], mask=out_mask, other=0.0, cache_modifier=".cg")
+        xs, u, in_mask, out_mask = _slice(in_rows, out_rows, cols, valid, use, D)
         dxs = tl.dot(g, u, input_precision="ieee")
         du = tl.dot(tl.trans(g), xs, input_precision="ieee")
         tl.debug_barrier()  # every thread has read the slice before any adds to it
