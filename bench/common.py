@@ -65,3 +65,11 @@ def write_corpus(source: Path, limit: int | None, path: Path) -> int:
         for i in range(0, len(tokens), LINE_TOKENS):
             f.write(" ".join(tokens[i : i + LINE_TOKENS]) + "\n")
     return len(tokens)
+
+
+def write_result(path: Path, text: str) -> None:
+    """A benchmark's result: printed, and written to ``path`` (its folder made)."""
+    print(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"wrote {path}", file=sys.stderr)

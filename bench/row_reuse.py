@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from common import write_corpus
+from common import write_corpus, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("W2V_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -116,11 +116,7 @@ def main() -> None:
             "",
         ]
     )
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"row-reuse-{args.corpus.name.split('.')[0]}.md"
-    out.write_text(text)
-    print(f"wrote {out}", file=sys.stderr)
+    write_result(args.out / f"row-reuse-{args.corpus.name.split('.')[0]}.md", text)
 
 
 if __name__ == "__main__":
