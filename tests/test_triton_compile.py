@@ -39,7 +39,7 @@ SHAPES = [
     ]
     for dim in (100, 300)
 ] + [("window", 1000, False, 10), ("window", 300, False, 20)]  # fmt: skip
-# the least shared memory a block may have on a GPU Triton compiles for (a T4, sm_75)
+# the least shared memory a block may have on the GPUs the engine takes (a T4's)
 SMALLEST_SHARED = 64 * 1024
 # V100, T4, A100, L4 / RTX 4090, B200: each generation the kernel compiles for, at the defaults
 OTHER_GPUS = {70: "V100", 75: "T4", 80: "A100", 89: "L4", 100: "B200"}
@@ -53,7 +53,7 @@ PREFIXES = ("red.global", "atom.global", "ld.global.cg", "cp.async")
 def compile_for_gpu(
     mode: str, dim: int, reuse_rows: bool, window: int, arch: int = HOPPER, negative: int = 5
 ):
-    """What the tests read of the kernel compiled for one shape on sm_90: {"usage":
+    """What the tests read of the kernel compiled for one shape for ``arch``: {"usage":
     {"REG", "STACK", "LOCAL"} from cuobjdump, "shared": bytes of shared memory, prefix:
     sorted instructions of the PTX}."""
     import triton
